@@ -28,11 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Interacting LLM agents: revealed preferences, social learning, herding and its control.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    argv = sys.argv[1:]
+    chosen = sys.argv[1] if len(sys.argv) > 1 else None
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
         # Only the chosen command's module is imported (torch and friends are slow).
-        if name in argv:
+        if name == chosen:
             importlib.import_module(module).add_arguments(p)
     return parser
 
