@@ -1,1 +1,32 @@
-"""control"""
+"""control: delaying herding by optimal stopping, SPSA policy gradients and incentives.
+
+SPEC section 3. Pure numerics (numpy/scipy); imports ``sociallearn`` lazily for
+the social-learning simulations, never ``llmas`` or torch.
+"""
+from __future__ import annotations
+
+from .dp import StoppingSolution, discretize, policy_iteration, value_iteration
+from .grid import BeliefGrid, simplex_grid
+from .incentives import IncentiveProblem, IncentiveSimulation
+from .spsa import SPSAResult, spsa
+from .stopping import StoppingProblem
+from .threshold import PolicyCost, ThresholdOptimization, ThresholdPolicy, optimize_threshold, policy_cost
+
+__all__ = [
+    "StoppingProblem",
+    "value_iteration",
+    "policy_iteration",
+    "discretize",
+    "StoppingSolution",
+    "spsa",
+    "SPSAResult",
+    "ThresholdPolicy",
+    "policy_cost",
+    "optimize_threshold",
+    "PolicyCost",
+    "ThresholdOptimization",
+    "IncentiveProblem",
+    "IncentiveSimulation",
+    "BeliefGrid",
+    "simplex_grid",
+]

@@ -1,1 +1,61 @@
-"""sociallearn"""
+"""sociallearn: Bayesian social learning, information cascades and herding.
+
+The social learning filter of SPEC section 2 (Krishnamurthy, *Partially Observed
+Markov Decision Processes*, ch. 5; Bikhchandani, Hirshleifer & Welch 1992) for
+chains of agents -- LLMs used as sensors -- that observe a private signal, see
+their predecessors' actions and act myopically.
+
+Pure numerics: numpy and scipy only. Plots live in :mod:`sociallearn.plots`.
+"""
+from __future__ import annotations
+
+from .model import TIE_RULES, SocialLearningModel
+from .simulation import SimulationResult, simulate
+from .cascades import (
+    CascadeDistribution,
+    CascadeInterval,
+    CascadeRegion,
+    CascadeTimeResult,
+    HerdingResult,
+    cascade_distribution,
+    cascade_region,
+    expected_cascade_time,
+    herding_probability,
+    simplex_grid,
+)
+from .estimation import (
+    LikelihoodEstimate,
+    ThresholdIntervals,
+    estimate_likelihood,
+    likelihood_intervals,
+    posterior_samples,
+    threshold_intervals,
+)
+from .information import Informativeness, informativeness, mutual_information, rank_one_distance
+
+__all__ = [
+    "SocialLearningModel",
+    "TIE_RULES",
+    "simulate",
+    "SimulationResult",
+    "cascade_region",
+    "CascadeRegion",
+    "CascadeInterval",
+    "herding_probability",
+    "HerdingResult",
+    "expected_cascade_time",
+    "CascadeTimeResult",
+    "cascade_distribution",
+    "CascadeDistribution",
+    "simplex_grid",
+    "estimate_likelihood",
+    "LikelihoodEstimate",
+    "likelihood_intervals",
+    "posterior_samples",
+    "threshold_intervals",
+    "ThresholdIntervals",
+    "informativeness",
+    "Informativeness",
+    "mutual_information",
+    "rank_one_distance",
+]

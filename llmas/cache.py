@@ -1,0 +1,233 @@
+"""Embedded SQLite response cache.
+
+Every model answer is stored under ``key = sha256(canonical JSON of the request)``
+where the request holds the backend name, the model id, the operation
+(``"complete"``, ``"choice_logprobs"``, ...), the messages or prompt, the choices,
+the decoding parameters and the seed.  Canonical JSON means ``sort_keys=True``,
+``separators=(",", ":")`` and ``ensure_ascii=False``, so two requests that are
+equal as Python values get the same key on every machine.
+
+Concurrency and durability: the database runs in WAL mode with a busy timeout,
+each thread (and each process, after a fork) opens its own connection, and every
+``put`` is committed immediately (autocommit), so several processes may write at
+once and an interrupted run loses nothing it has already been answered.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ResponseCache", "canonical_json", "request_key", "default_cache_dir"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key      TEXT PRIMARY KEY,
+    value    TEXT NOT NULL,
+    op       TEXT NOT NULL DEFAULT '',
+    backend  TEXT NOT NULL DEFAULT '',
+    model    TEXT NOT NULL DEFAULT '',
+    request  TEXT NOT NULL DEFAULT '',
+    created  REAL NOT NULL
+)
+"""
+
+# SQLite caps the number of host parameters per statement (999 on old builds).
+_IN_CHUNK = 500
+
+
+def default_cache_dir() -> Path:
+    """The user cache directory of the toolkit.
+
+    ``$LLMSL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/llmsl``, else
+    ``~/.cache/llmsl``.  The directory is not created here.
+    """
+    env = os.environ.get("LLMSL_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "llmsl"
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON text of ``obj`` (sorted keys, no spaces, UTF-8)."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cache request is not JSON-serializable: {exc}") from None
+
+
+def request_key(request: Mapping[str, Any]) -> str:
+    """``sha256(canonical_json(request))`` as 64 hex digits.
+
+    Examples
+    --------
+    >>> request_key({"b": 1, "a": [1, 2]}) == request_key({"a": [1, 2], "b": 1})
+    True
+    """
+    return hashlib.sha256(canonical_json(dict(request)).encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """SQLite store of model answers keyed by a hash of the request.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Database file.  Default: ``default_cache_dir() / "responses.sqlite"``.
+        The parent directory is created.  ``":memory:"`` is refused because an
+        in-memory database cannot be shared between the threads of one backend.
+    timeout : float
+        Seconds a writer waits for a lock held by another writer.
+
+    Attributes
+    ----------
+    path : Path
+    hits, misses : int
+        Look-ups answered from the cache / not found, since construction.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> c = ResponseCache(pathlib.Path(tempfile.mkdtemp()) / "c.sqlite")
+    >>> k = c.key({"op": "complete", "messages": "hi"})
+    >>> c.put(k, "hello")
+    >>> c.get(k)
+    'hello'
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 60.0):
+        if path is None:
+            path = default_cache_dir() / "responses.sqlite"
+        if str(path) == ":memory:":
+            raise ValueError("ResponseCache needs a file path; ':memory:' cannot be shared across threads")
+        self.path = Path(path).expanduser().resolve()
+        if self.path.is_dir():
+            raise ValueError(f"cache path {self.path} is a directory; give a file name")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = float(timeout)
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._all_conns: list[sqlite3.Connection] = []
+        conn = self._conn()
+        # WAL lets readers run beside one writer and makes each commit cheap.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(_SCHEMA)
+
+    # connections ----------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+        # NORMAL is durable against a killed process in WAL mode (not against power loss).
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        with self._lock:
+            self._all_conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this object opened (it reopens on next use)."""
+        with self._lock:
+            conns, self._all_conns = self._all_conns, []
+        for c in conns:
+            try:
+                c.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getstate__(self):
+        # Connections cannot be pickled; a copy in another process reopens the file.
+        return {"path": self.path, "timeout": self.timeout}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"], timeout=state["timeout"])
+
+    # keys -----------------------------------------------------------------
+    @staticmethod
+    def key(request: Mapping[str, Any]) -> str:
+        """Hash key of a request mapping; see :func:`request_key`."""
+        return request_key(request)
+
+    # reads ----------------------------------------------------------------
+    def get(self, key: str, default: Any = None) -> Any:
+        """Stored value (decoded from JSON) or ``default``."""
+        row = self._conn().execute("SELECT value FROM responses WHERE key=?", (key,)).fetchone()
+        with self._lock:
+            if row is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+        return default if row is None else json.loads(row[0])
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """``{key: value}`` for those of ``keys`` that are stored (one query per 500 keys)."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, Any] = {}
+        conn = self._conn()
+        for i in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[i:i + _IN_CHUNK]
+            q = f"SELECT key, value FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
+            for k, v in conn.execute(q, chunk):
+                out[k] = json.loads(v)
+        with self._lock:
+            self.hits += len(out)
+            self.misses += len(keys) - len(out)
+        return out
+
+    def __contains__(self, key: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM responses WHERE key=?", (key,)).fetchone() is not None
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def requests(self, op: str | None = None) -> list[dict[str, Any]]:
+        """Stored requests (decoded), optionally only those of one operation."""
+        q = "SELECT request FROM responses" + (" WHERE op=?" if op else "") + " ORDER BY created"
+        rows = self._conn().execute(q, (op,) if op else ())
+        return [json.loads(r[0]) for r in rows if r[0]]
+
+    # writes ---------------------------------------------------------------
+    def put(self, key: str, value: Any, *, request: Mapping[str, Any] | None = None) -> None:
+        """Store ``value`` (JSON-serializable) under ``key`` and commit at once."""
+        req = dict(request) if request is not None else {}
+        self._conn().execute(
+            "INSERT OR REPLACE INTO responses (key, value, op, backend, model, request, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, canonical_json(value), str(req.get("op", "")), str(req.get("backend", "")),
+             str(req.get("model", "")), canonical_json(req) if req else "", time.time()),
+        )
+
+    def clear(self) -> None:
+        """Delete every stored answer."""
+        self._conn().execute("DELETE FROM responses")
+
+    def stats(self) -> dict[str, Any]:
+        """``{"path", "entries", "hits", "misses", "hit_rate"}``."""
+        looked = self.hits + self.misses
+        return {"path": str(self.path), "entries": len(self), "hits": self.hits,
+                "misses": self.misses, "hit_rate": (self.hits / looked) if looked else float("nan")}
+
+    def __repr__(self) -> str:
+        return f"ResponseCache({str(self.path)!r})"

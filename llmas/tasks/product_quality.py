@@ -1,0 +1,160 @@
+r"""Product-quality task (Jain & Krishnamurthy, arXiv 2411.01271; SPEC 1b).
+
+Design version :data:`VERSION`.
+
+States
+    ``x in {0, 1}``: 0 = bad product, 1 = good product (the product's quality as
+    established independently of the review shown: in the bundled corpus by
+    construction, in Amazon data from the product's other reviews, see
+    :func:`llmas.corpora.load_product_reviews`).
+
+Environments
+    ``k in {1..5}``: the review's star rating, stated in the prompt (``The
+    reviewer rated it k out of 5 stars``).  The rating changes what the rater
+    knows before reading, so each rating is its own decision problem; a
+    1-star review of a good product (a late delivery) and a 5-star review of a
+    bad one (written on the day it arrived) exist in every corpus.
+
+Replies
+    Three booleans, :data:`FLAGS` = ``is_durable, meets_expectations,
+    would_recommend``; schema :data:`SCHEMA` for :func:`llmas.parse_json_reply`.
+
+Actions
+    ``a = 4 d + 2 m + r in {0..7}`` from the three booleans
+    (:func:`action_from_flags`).
+
+Exact mode
+    Each boolean is its own Yes/No question (:func:`question_prompt`), read
+    exactly with ``choice_probs``; separately asked questions are independent,
+    so ``P(a) = prod_i q_i^{b_i(a)} (1 - q_i)^{1 - b_i(a)}``
+    (:func:`action_probs_from_yes`).  Unlike the hate-speech design this is a
+    restriction: exact-mode kernels are products of three Bernoullis per review
+    (their average over reviews of a state need not be).
+
+Prior
+    The corpus' state frequencies.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Environment, messages
+
+NAME = "product_quality"
+VERSION = "1.0"
+N_STATES = 2
+N_ACTIONS = 8
+STATE_NAMES = ("bad", "good")
+FLAGS = ("is_durable", "meets_expectations", "would_recommend")
+ACTION_FLAGS = FLAGS
+ACTION_NAMES = tuple(
+    "".join(c if (a >> (2 - i)) & 1 else "-" for i, c in enumerate("DMR")) for a in range(8)
+)
+SCHEMA = {flag: bool for flag in FLAGS}
+YES_NO = ("Yes", "No")
+STARS = (1, 2, 3, 4, 5)
+
+QUESTIONS = {
+    "is_durable": "Is this product durable?",
+    "meets_expectations": "Does this product meet expectations?",
+    "would_recommend": "Would you recommend this product?",
+}
+
+ENVIRONMENTS = tuple(
+    Environment(name=f"stars_{s}", description=f"the reviewer rated the product {s} of 5 stars")
+    for s in STARS
+)
+
+_JSON_FORMAT = '{"is_durable": Bool, "meets_expectations": Bool, "would_recommend": Bool}'
+
+
+def _review_block(review: str, product: str, stars: int) -> str:
+    if stars not in STARS:
+        raise ValueError(f"star rating must be one of {STARS}, got {stars!r}")
+    return (f"Here is a customer review of the {product}. The reviewer rated it {stars} out of 5 stars.\n"
+            f'Review: "{review}"')
+
+
+def json_prompt(review: str, product: str, stars: int) -> list[dict[str, str]]:
+    """JSON prompt for one review (environment = ``stars``)."""
+    block = _review_block(review, product, stars)
+    return messages(
+        ENVIRONMENTS[stars - 1],
+        block + f"\n\nJudge the product itself. Return a JSON with the following format: {_JSON_FORMAT}",
+    )
+
+
+def question_prompt(review: str, product: str, stars: int, flag: str) -> list[dict[str, str]]:
+    """One Yes/No question (``flag`` in :data:`FLAGS`) about the product."""
+    if flag not in QUESTIONS:
+        raise ValueError(f"unknown flag {flag!r}; expected one of {FLAGS}")
+    block = _review_block(review, product, stars)
+    return messages(
+        ENVIRONMENTS[stars - 1],
+        block + f"\n\n{QUESTIONS[flag]} Answer Yes or No.",
+    )
+
+
+def action_from_flags(flags) -> np.ndarray:
+    """``a = 4 d + 2 m + r`` from a dict ``{flag: bool}`` or an array (..., 3).
+
+    >>> int(action_from_flags({"is_durable": True, "meets_expectations": False, "would_recommend": True}))
+    5
+    """
+    if isinstance(flags, dict):
+        missing = [f for f in FLAGS if f not in flags]
+        if missing:
+            raise ValueError(f"reply lacks the flags {missing}")
+        f = np.array([bool(flags[k]) for k in FLAGS])
+    else:
+        f = np.asarray(flags, dtype=bool)
+        if f.shape[-1] != 3:
+            raise ValueError(f"flags must have 3 columns, got shape {f.shape}")
+    return (f * np.array([4, 2, 1])).sum(axis=-1)
+
+
+_BITS = ((np.arange(8)[:, None] >> np.array([2, 1, 0])) & 1).astype(bool)  # (8, 3)
+
+
+def action_probs_from_yes(q) -> np.ndarray:
+    """``P(a) = prod_i q_i^{b_i(a)} (1 - q_i)^{1 - b_i(a)}``; ``q`` (..., 3) -> (..., 8).
+
+    >>> action_probs_from_yes([1.0, 0.0, 0.5]).tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0, 0.0]
+    """
+    q = np.asarray(q, dtype=float)
+    if q.shape[-1] != 3:
+        raise ValueError(f"expected 3 P(Yes) values in the last axis, got shape {q.shape}")
+    if np.isnan(q).any() or (q < 0).any() or (q > 1).any():
+        raise ValueError("P(Yes) values must lie in [0, 1]")
+    qe = q[..., None, :]
+    return np.where(_BITS, qe, 1.0 - qe).prod(axis=-1)
+
+
+def flags_for_action(action: int) -> dict[str, bool]:
+    """The flag set that maps to ``action``."""
+    if not 0 <= action < N_ACTIONS:
+        raise ValueError(f"action must be in 0..{N_ACTIONS - 1}, got {action}")
+    return {k: bool(b) for k, b in zip(FLAGS, _BITS[action])}
+
+
+def design() -> dict:
+    """The design as a JSON-ready dict (stored in every report)."""
+    return {
+        "task": NAME,
+        "version": VERSION,
+        "n_states": N_STATES,
+        "n_actions": N_ACTIONS,
+        "state_names": list(STATE_NAMES),
+        "action_names": list(ACTION_NAMES),
+        "flags": list(FLAGS),
+        "schema": {k: "bool" for k in SCHEMA},
+        "questions": dict(QUESTIONS),
+        "json_prompt_example": json_prompt("<review>", "<product>", 3)[-1]["content"],
+        "question_prompt_example": question_prompt("<review>", "<product>", 3, "is_durable")[-1]["content"],
+        "choices": list(YES_NO),
+        "action_rule": "a = 4*is_durable + 2*meets_expectations + would_recommend",
+        "exact_rule": "P(a) = prod_i q_i^b_i(a) (1-q_i)^(1-b_i(a)), q_i = P(Yes) of question i",
+        "environments": [e.to_dict() for e in ENVIRONMENTS],
+        "prior": "state frequencies of the corpus",
+    }

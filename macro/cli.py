@@ -1,0 +1,103 @@
+"""``llmsl macro``: run the economy over seeds and write a report folder.
+
+Example::
+
+    llmsl macro --households rule --agents 100 --months 240 --seeds 5 --out reports/macro
+    llmsl macro --households llm --agents 10 --months 24 --seeds 1 --out reports/macro-llm
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--households", choices=["rule", "llm"], default="rule",
+                        help="rule-based (EconAgent baselines) or LLM households (default: rule)")
+    parser.add_argument("--consumption", choices=["len", "cats", "composite"], default="composite",
+                        help="rule-based consumption rule (default: composite)")
+    parser.add_argument("--agents", type=int, default=100, help="number of households N (default 100)")
+    parser.add_argument("--months", type=int, default=240, help="months T (default 240)")
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds 0..S-1 (default 3)")
+    parser.add_argument("--seed0", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--out", default="reports/macro", help="report folder (default reports/macro)")
+    parser.add_argument("--planner", choices=["none", "saez", "llm"], default="none",
+                        help="tax planner (default none: fixed 2018 US brackets)")
+    parser.add_argument("--planner-interval", type=int, default=12, help="months between planner moves")
+    parser.add_argument("--epsilon", type=float, default=0.1, help="LLM planner exploration probability")
+    parser.add_argument("--regret", action="store_true",
+                        help="also measure the planner's welfare regret vs the best fixed schedule "
+                             "(grid search), with and without exploration")
+    parser.add_argument("--model", default=None,
+                        help="LLM: local path or Hugging Face id (default: the embedded SmolLM2-135M-Instruct)")
+    parser.add_argument("--base-url", default=None, help="LLM: OpenAI-compatible server URL")
+    parser.add_argument("--temperature", type=float, default=0.0, help="LLM decoding temperature (default 0)")
+    parser.add_argument("--peers", type=int, default=0,
+                        help="social channel: households observe this many others' work decisions")
+    parser.add_argument("--no-audit", action="store_true", help="skip the ribum revealed-preference audit")
+
+
+def _backend(args):
+    import llmas
+
+    if args.base_url:
+        if not args.model:
+            raise ValueError("--base-url needs --model")
+        return llmas.OpenAIBackend(args.model, args.base_url)
+    if args.model:
+        return llmas.TransformersBackend(args.model)
+    return llmas.default_backend()
+
+
+def run(args) -> int:
+    from .config import EconomyConfig
+    from .experiment import run_seeds, write_report
+    from .households import PeerInfluence, RuleHouseholds
+    from .planner import LLMPlanner, SaezPlanner, regret_study
+
+    try:
+        if args.agents < 1 or args.months < 1 or args.seeds < 1:
+            raise ValueError("--agents, --months and --seeds must be positive")
+        config = EconomyConfig(n_households=args.agents, n_months=args.months)
+        need_llm = args.households == "llm" or args.planner == "llm"
+        backend = _backend(args) if need_llm else None
+    except ValueError as err:
+        print(f"llmsl macro: error: {err}", file=sys.stderr)
+        return 2
+    decoding = {"temperature": args.temperature}
+
+    if args.households == "llm":
+        from .llm_households import LLMHouseholds
+
+        def make_households():
+            return LLMHouseholds(backend, peer_sample=args.peers, decoding=decoding)
+    else:
+        def make_households():
+            base = RuleHouseholds(args.consumption)
+            return PeerInfluence(base, n_peers=args.peers) if args.peers else base
+
+    make_planner = None
+    if args.planner == "saez":
+        def make_planner():
+            return SaezPlanner(interval=args.planner_interval)
+    elif args.planner == "llm":
+        def make_planner(eps=args.epsilon):
+            return LLMPlanner(backend, interval=args.planner_interval, epsilon=eps)
+
+    seeds = list(range(args.seed0, args.seed0 + args.seeds))
+    report = run_seeds(config, make_households, seeds, make_planner, audit=not args.no_audit, progress=True)
+    if args.regret:
+        if make_planner is None:
+            print("llmsl macro: --regret needs --planner saez or llm", file=sys.stderr)
+            return 2
+        eps = (0.0, args.epsilon) if args.planner == "llm" else (0.0,)
+        report.regret = regret_study(config, make_households,
+                                     (lambda e: make_planner(e)) if args.planner == "llm" else (lambda e: make_planner()),
+                                     epsilons=eps, seed=seeds[0], period=args.planner_interval)
+    if backend is not None:
+        report.extra["backend"] = {"name": backend.name, "model": backend.model, "n_calls": backend.n_calls,
+                                   "decoding": decoding}
+    out = write_report(report, args.out)
+    print(report.summary())
+    print(f"report written to {out}/report.md")
+    return 0

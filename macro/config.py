@@ -1,0 +1,101 @@
+"""Configuration of the EconAgent-style economy (defaults from EconAgent's code)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .monetary import TaylorRule
+from .tax import US2018_MONTHLY_CUTOFFS, US2018_RATES
+
+
+@dataclass
+class EconomyConfig:
+    """Parameters of :class:`macro.Economy` (SPEC 5; EconAgent ``config.yaml``).
+
+    Attributes
+    ----------
+    n_households : int
+        N (EconAgent: 100).
+    n_months : int
+        Default length of :meth:`Economy.run` (EconAgent: 240).
+    hours : float
+        Hours worked by an employed household per month (168); work is 0 or ``hours``.
+    productivity : float
+        A, units of the good produced per hour worked (1).
+    pareto_alpha, skill_cap : float
+        Hourly skill s = min(cap, (cap - 1) X + 1), X ~ Lomax(alpha) (numpy's
+        ``pareto``), alpha = 8, cap = 950 (AI-Economist ``SimpleLabor``).
+    skill_batches : int
+        EconAgent assigns the i-th lowest household the mean of the i-th order
+        statistic over 1000 batches of N draws (a smooth, rank-stable skill
+        ladder). ``1`` gives plain i.i.d. draws.
+    initial_interest : float
+        Interest rate in the first years (0.03).
+    initial_savings : float
+        Savings of every household at month 0 (0).
+    wage_adjust, price_adjust : float
+        a_w = 0.05 and a_P = 0.10: w <- w (1 + U(0, a_w phi)), P <- P (1 + U(0, a_P phi)).
+    wage_floor, price_floor : float
+        EconAgent keeps every wage and the price at least 1 after an update.
+    bracket_cutoffs, bracket_rates : array (J,)
+        Monthly tax schedule (2018 US federal single filer, cutoffs / 12).
+    months_per_year : int
+        12: interest accrues and the Taylor rule runs at the end of each year.
+    taylor : TaylorRule
+        Monetary rule (r_n = 0.01, pi_t = 0.02, u_n = 0.04, alpha_pi = alpha_u = 0.5).
+    """
+
+    n_households: int = 100
+    n_months: int = 240
+    hours: float = 168.0
+    productivity: float = 1.0
+    pareto_alpha: float = 8.0
+    skill_cap: float = 950.0
+    skill_batches: int = 1000
+    initial_interest: float = 0.03
+    initial_savings: float = 0.0
+    wage_adjust: float = 0.05
+    price_adjust: float = 0.10
+    wage_floor: float = 1.0
+    price_floor: float = 1.0
+    bracket_cutoffs: np.ndarray = field(default_factory=lambda: US2018_MONTHLY_CUTOFFS.copy())
+    bracket_rates: np.ndarray = field(default_factory=lambda: US2018_RATES.copy())
+    months_per_year: int = 12
+    taylor: TaylorRule = field(default_factory=TaylorRule)
+
+    def __post_init__(self):
+        from .tax import _check_schedule
+
+        if int(self.n_households) != self.n_households or self.n_households < 1:
+            raise ValueError(f"n_households must be a positive integer, got {self.n_households}")
+        if int(self.n_months) != self.n_months or self.n_months < 0:
+            raise ValueError(f"n_months must be a non-negative integer, got {self.n_months}")
+        if int(self.months_per_year) != self.months_per_year or self.months_per_year < 1:
+            raise ValueError(f"months_per_year must be a positive integer, got {self.months_per_year}")
+        if int(self.skill_batches) != self.skill_batches or self.skill_batches < 1:
+            raise ValueError(f"skill_batches must be a positive integer, got {self.skill_batches}")
+        self.n_households = int(self.n_households)
+        self.n_months = int(self.n_months)
+        for name in ("hours", "productivity", "pareto_alpha", "skill_cap"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v <= 0:
+                raise ValueError(f"{name} must be a positive finite number, got {v}")
+        if self.skill_cap < 1:
+            raise ValueError(f"skill_cap must be >= 1, got {self.skill_cap}")
+        for name in ("initial_interest", "initial_savings", "wage_adjust", "price_adjust",
+                     "wage_floor", "price_floor"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+        self.bracket_cutoffs, self.bracket_rates = _check_schedule(self.bracket_cutoffs,
+                                                                   self.bracket_rates)
+        self.bracket_cutoffs = self.bracket_cutoffs.copy()
+        self.bracket_rates = self.bracket_rates.copy()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["bracket_cutoffs"] = self.bracket_cutoffs.tolist()
+        d["bracket_rates"] = self.bracket_rates.tolist()
+        d["taylor"] = self.taylor.to_dict()
+        return d

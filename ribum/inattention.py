@@ -1,0 +1,449 @@
+"""Rationally inattentive Bayesian utility maximisation: NIAS, NIAC and the RIBUM LP.
+
+Data (SPEC 1b): a prior pi0 over X states and, for each of K environments, an
+action kernel p_k(a|x) (row-stochastic, X x A). Write
+
+    p_k(x, a) = pi0(x) p_k(a|x),   p_k(a) = sum_x p_k(x, a),   p_k(x|a) = p_k(x, a) / p_k(a).
+
+Unknowns: utilities r_k(x, a) and attention costs kappa_k (Caplin & Dean 2015).
+
+* NIAS, for every k, every chosen a (p_k(a) > 0) and every b != a, in posterior
+  (per-action) form so that every constraint is in expected-utility units:
+
+      sum_x p_k(x|a) (r_k(x, a) - r_k(x, b)) >= m.
+
+  Actions with p_k(a) = 0 reveal no posterior and are dropped for that k.
+
+* NIAC, for every ordered pair k != j, with G_k = sum_{x,a} p_k(x,a) r_k(x,a) and
+  V_kj = sum_a max_b sum_x p_j(x,a) r_k(x,b) (k's utility, j's attention):
+
+      (G_k - kappa_k) - (V_kj - kappa_j) >= m,
+
+  linear through epigraph variables t[j, a, k] >= sum_x p_j(x, a) r_k(x, b) for all b.
+
+Normalisation and margin. The constraints are invariant to adding a
+state-dependent constant c_k(x) to r_k(x, .) and homogeneous in (r, kappa, m), so
+we impose 0 <= r <= 1 (any strictly feasible solution can be shifted and scaled
+into the box: the normalisation never makes a consistent agent fail) and
+maximise m <= 1. The margin m* is thus the smallest slack of any constraint in
+expected-utility units with utilities in [0, 1]: comparable across problems and
+invariant to relabelling states, actions or environments and to rescaling the
+true utilities. The data pass iff m* > tol.
+
+Two environments with the same attention strategy (the same distribution of
+revealed posteriors, e.g. duplicated or action-permuted kernels) force
+kappa_k = kappa_j for any rational agent, so their NIAC pair carries no margin
+(it is kept as a constraint with margin 0); otherwise a consistent agent that
+faced one decision problem twice would fail.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validation import check_costs, check_kernels, check_utilities
+from .results import RibumResult, SlackResult
+
+__all__ = ["check_ribum", "nias", "niac", "recover_costs", "rational_inattention_kernel", "RibumLP"]
+
+#: Default pass tolerance on the margin (above the LP solvers' feasibility tolerance).
+TOL = 1e-6
+#: Slack tolerance for calling a constraint binding.
+BINDING_TOL = 1e-6
+#: Two strategies are "the same" when their sorted joint tables agree to this.
+SAME_STRATEGY_ATOL = 1e-10
+
+
+# ----------------------------------------------------------------------------- slack checks
+
+
+def _joint_and_posterior(kernels: np.ndarray, prior: np.ndarray):
+    joint = prior[None, :, None] * kernels  # (K, X, A)
+    pa = joint.sum(axis=1)  # (K, A)
+    chosen = pa > 0
+    post = np.divide(joint, pa[:, None, :], out=np.zeros_like(joint), where=chosen[:, None, :])
+    return joint, pa, chosen, post
+
+
+def _nias_slack(kernels, utilities, prior) -> np.ndarray:
+    _, _, chosen, post = _joint_and_posterior(kernels, prior)
+    # Q[k, a, b] = sum_x p_k(x|a) r_k(x, b)
+    Q = np.einsum("kxa,kxb->kab", post, utilities)
+    slack = np.diagonal(Q, axis1=1, axis2=2)[:, :, None] - Q
+    K, A, _ = slack.shape
+    slack[:, np.arange(A), np.arange(A)] = np.nan
+    slack[~chosen] = np.nan
+    return slack
+
+
+def _gross_values(kernels, utilities, prior):
+    """G (K,) own gross value and V (K, K) with V[k, j] = value of j's attention under r_k."""
+    joint = prior[None, :, None] * kernels
+    G = np.einsum("kxa,kxa->k", joint, utilities)
+    # W[k, j, a, b] = sum_x p_j(x, a) r_k(x, b)
+    W = np.einsum("jxa,kxb->kjab", joint, utilities)
+    V = W.max(axis=3).sum(axis=2)
+    return G, V
+
+
+def _niac_slack(kernels, utilities, costs, prior) -> np.ndarray:
+    G, V = _gross_values(kernels, utilities, prior)
+    slack = (G - costs)[:, None] - (V - costs[None, :])
+    np.fill_diagonal(slack, np.nan)
+    return slack
+
+
+def nias(kernels, utilities, prior=None, *, tol: float = TOL) -> SlackResult:
+    """No Improving Action Switches for given utilities.
+
+    slack[k, a, b] = sum_x p_k(x|a) (r_k(x, a) - r_k(x, b)) for chosen actions a
+    (p_k(a) > 0) and b != a; NaN elsewhere. NIAS holds iff every slack >= -tol.
+
+    Parameters
+    ----------
+    kernels : (K, X, A) array, rows p_k(.|x) summing to 1
+    utilities : (K, X, A) array r_k(x, a)
+    prior : (X,) array or None (uniform)
+
+    Example
+    -------
+    >>> k = [[[0.9, 0.1], [0.2, 0.8]]]; r = [[[1.0, 0.0], [0.0, 1.0]]]
+    >>> nias(k, r).passed
+    True
+    """
+    p, pi = check_kernels(kernels, prior)
+    r = check_utilities(utilities, p.shape)
+    s = _nias_slack(p, r, pi)
+    m = float(np.nanmin(s)) if np.any(~np.isnan(s)) else float("inf")
+    return SlackResult(name="NIAS", passed=m >= -tol, slack=s, min_slack=m, tol=tol)
+
+
+def niac(kernels, utilities, costs, prior=None, *, tol: float = TOL) -> SlackResult:
+    """No Improving Attention Cycles (pairwise, with costs) for given utilities and costs.
+
+    slack[k, j] = (G_k - kappa_k) - (V_kj - kappa_j), with G_k = sum_{x,a} p_k(x,a) r_k(x,a)
+    and V_kj = sum_a max_b sum_x p_j(x,a) r_k(x,b); NaN on the diagonal. NIAC holds
+    iff every slack >= -tol.
+
+    Example
+    -------
+    >>> k = [[[0.9, 0.1], [0.1, 0.9]], [[0.6, 0.4], [0.4, 0.6]]]
+    >>> r = [[[1.0, 0.0], [0.0, 1.0]], [[0.5, 0.0], [0.0, 0.5]]]
+    >>> niac(k, r, [0.3, 0.0]).passed
+    True
+    """
+    p, pi = check_kernels(kernels, prior)
+    r = check_utilities(utilities, p.shape)
+    c = check_costs(costs, p.shape[0])
+    s = _niac_slack(p, r, c, pi)
+    m = float(np.nanmin(s)) if p.shape[0] > 1 else float("inf")
+    return SlackResult(name="NIAC", passed=m >= -tol, slack=s, min_slack=m, tol=tol)
+
+
+def recover_costs(kernels, utilities, prior=None) -> np.ndarray:
+    """Attention costs consistent with NIAC, as potentials of difference constraints.
+
+    NIAC for utilities r says kappa_k - kappa_j <= w[k, j] := G_k - V_kj for all k != j:
+    a system of difference constraints, feasible iff the graph with an arc j -> k
+    of weight w[k, j] has no negative cycle (Bellman-Ford). We return the
+    shortest-path potentials from a virtual source, kappa_k = min(0, min_j d(j, k)),
+    shifted to min 0 (costs are identified only up to a constant).
+
+    Returns
+    -------
+    (K,) array
+
+    Raises
+    ------
+    ValueError
+        If the system has a negative cycle: NIAC fails for these utilities
+        whatever the costs.
+
+    Example
+    -------
+    >>> k = [[[0.9, 0.1], [0.1, 0.9]], [[0.6, 0.4], [0.4, 0.6]]]
+    >>> r = [[[1.0, 0.0], [0.0, 1.0]], [[0.5, 0.0], [0.0, 0.5]]]
+    >>> bool(niac(k, r, recover_costs(k, r)).passed)
+    True
+    """
+    from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
+
+    p, pi = check_kernels(kernels, prior)
+    r = check_utilities(utilities, p.shape)
+    K = p.shape[0]
+    if K == 1:
+        return np.zeros(1)
+    G, V = _gross_values(p, r, pi)
+    w = G[:, None] - V  # w[k, j]: kappa_k - kappa_j <= w[k, j]
+    # arc j -> k of weight w[k, j]; inf marks "no arc" so that zero weights survive.
+    dense = w.T.copy()
+    np.fill_diagonal(dense, np.inf)
+    graph = csgraph_from_dense(dense, null_value=np.inf)
+    try:
+        dist = shortest_path(graph, method="BF", directed=True)
+    except NegativeCycleError:
+        raise ValueError(
+            "NIAC fails for these utilities: the cost differences kappa_k - kappa_j <= G_k - V_kj "
+            "contain a negative cycle, so no attention costs exist"
+        ) from None
+    kappa = np.minimum(0.0, dist.min(axis=0))
+    return kappa - kappa.min()
+
+
+# ----------------------------------------------------------------------------- the LP
+
+
+def _same_strategy(joint: np.ndarray) -> np.ndarray:
+    """(K, K) bool: environments whose joint tables agree up to a permutation of actions."""
+    K = joint.shape[0]
+    canon = []
+    for k in range(K):
+        cols = joint[k].T  # (A, X)
+        order = np.lexsort(cols.T[::-1])
+        canon.append(cols[order].ravel())
+    canon = np.array(canon)
+    same = np.all(np.abs(canon[:, None, :] - canon[None, :, :]) <= SAME_STRATEGY_ATOL, axis=2)
+    return same
+
+
+class RibumLP:
+    """The NIAS + NIAC linear program as a CVXPY problem with Parameters.
+
+    Built once for a shape (K, X, A) and an objective; :meth:`solve` sets the
+    parameters from new kernels and re-solves without recompiling (CVXPY's DPP
+    cache), which is what :func:`bootstrap_ribum` relies on.
+
+    Variables: r (X, K A) with r[x, k A + a] = r_k(x, a); kappa (K,); epigraph
+    t (K A, K) with t[j A + a, k] >= sum_x p_j(x, a) r_k(x, b) for all b; margin m.
+    All constraints are matrix expressions (no loop over k, j, a or b).
+    """
+
+    def __init__(self, K: int, X: int, A: int, objective: str = "max_margin"):
+        import cvxpy as cp
+
+        if objective not in ("max_margin", "sparsest"):
+            raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
+        self.shape = (K, X, A)
+        self.objective = objective
+        n = K * A
+        k_of = np.repeat(np.arange(K), A)
+        a_of = np.tile(np.arange(A), K)
+        # NIAS rows (k, a, b), b != a, as column selections of r.
+        kk, aa, bb = np.nonzero(np.ones((K, A, A), dtype=bool) & ~np.eye(A, dtype=bool)[None])
+        self._nias_index = np.stack([kk, aa, bb], axis=1)
+        rows_a = kk * A + aa
+        rows_b = kk * A + bb
+        nrow = rows_a.size
+        sel = sp.csr_matrix((np.ones(nrow), (rows_b, np.arange(nrow))), shape=(n, nrow)) - sp.csr_matrix(
+            (np.ones(nrow), (rows_a, np.arange(nrow))), shape=(n, nrow)
+        )
+        blocks = sp.csr_matrix((np.ones(n), (k_of, np.arange(n))), shape=(K, n))  # Ek: sums over a within k
+        self.post_rep = cp.Parameter((X, nrow), name="posterior_rep")
+        self.nias_off = cp.Parameter(nrow, nonneg=True, name="nias_off")
+        self.joint = cp.Parameter((X, n), nonneg=True, name="joint")
+        self.margin_mask = cp.Parameter((K, K), nonneg=True, name="margin_mask")
+        self.r = cp.Variable((X, n), name="r")
+        self.kappa = cp.Variable(K, name="kappa")
+        self.t = cp.Variable((n, K), name="t")
+        if objective == "max_margin":
+            self.m = cp.Variable(name="m")
+            niac_margin = cp.multiply(self.margin_mask, self.m)
+        else:
+            # A fixed margin: mask * m is folded into one parameter to stay DPP.
+            self.m = cp.Parameter(nonneg=True, name="m")
+            self._niac_margin = cp.Parameter((K, K), nonneg=True, name="niac_margin")
+            niac_margin = self._niac_margin
+        r, t, kappa, m = self.r, self.t, self.kappa, self.m
+        ones_k = np.ones((K, 1))
+        offdiag = 1.0 - np.eye(K)
+        # NIAS: sum_x p_k(x|a) (r_k(x,b) - r_k(x,a)) + m <= off (off = 2 deactivates unchosen a).
+        nias_gain = cp.sum(cp.multiply(self.post_rep, r @ sel), axis=0)
+        # NIAC epigraph: W[jA+a, kA+b] = sum_x p_j(x,a) r_k(x,b) <= t[jA+a, k].
+        W = self.joint.T @ r
+        G = blocks @ cp.sum(cp.multiply(self.joint, r), axis=0)  # (K,)
+        V = blocks @ t  # V[j, k]
+        net = G - kappa  # (K,)
+        # C[j, k] = (G_k - kappa_k) - (V[j, k] - kappa_j)
+        C = ones_k @ cp.reshape(net, (1, K), order="C") - V + cp.reshape(kappa, (K, 1), order="C") @ ones_k.T
+        cons = [
+            nias_gain + m <= self.nias_off,
+            W <= t @ blocks,
+            cp.multiply(offdiag, C - niac_margin) >= 0,
+            r >= 0,
+            r <= 1,
+            kappa[0] == 0,
+        ]
+        if objective == "max_margin":
+            cons.append(m <= 1)
+            obj = cp.Maximize(m)
+        else:
+            obj = cp.Minimize(cp.sum(r))
+        self.problem = cp.Problem(obj, cons)
+        self._k_of, self._a_of = k_of, a_of
+        self._rows_a = rows_a
+
+    def set_data(self, kernels: np.ndarray, prior: np.ndarray) -> None:
+        K, X, A = self.shape
+        joint, pa, chosen, post = _joint_and_posterior(kernels, prior)
+        post_flat = post.transpose(1, 0, 2).reshape(X, K * A)
+        self.post_rep.value = post_flat[:, self._rows_a]
+        self.nias_off.value = np.where(chosen.reshape(-1)[self._rows_a], 0.0, 2.0)
+        self.joint.value = joint.transpose(1, 0, 2).reshape(X, K * A)
+        mask = 1.0 - _same_strategy(joint).astype(float)
+        np.fill_diagonal(mask, 0.0)
+        self.margin_mask.value = mask
+        if self.objective == "sparsest":
+            if self.m.value is None:
+                raise ValueError("set RibumLP.m.value (the fixed margin) before set_data for 'sparsest'")
+            self._niac_margin.value = mask * float(self.m.value)
+
+    def solve(self, solver: str | None = None, **kwargs):
+        """Solve with the current parameters; returns (margin, utilities (K,X,A), costs, status)."""
+        import cvxpy as cp
+
+        from .budget import _default_lp_solver
+
+        name = solver or _default_lp_solver()
+        try:
+            self.problem.solve(solver=name, **kwargs)
+        except cp.error.SolverError as exc:
+            raise ValueError(f"RIBUM LP: solver {name} failed: {exc}") from None
+        status = self.problem.status
+        if status not in ("optimal", "optimal_inaccurate") or self.r.value is None:
+            raise ValueError(f"RIBUM LP ({self.objective}): solver {name} returned status '{status}'")
+        K, X, A = self.shape
+        util = np.asarray(self.r.value).reshape(X, K, A).transpose(1, 0, 2)
+        util = np.clip(util, 0.0, 1.0)
+        kappa = np.asarray(self.kappa.value, dtype=float)
+        kappa = kappa - kappa.min()
+        return float(self.m.value), util, kappa, status, name
+
+
+def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str | None = None, *,
+                margin: float | None = None, tol: float = TOL) -> RibumResult:
+    """Test NIAS + NIAC (rationally inattentive Bayesian utility maximisation) by LP.
+
+    max_margin:   max m  s.t.  NIAS_k(a, b) slack >= m,  NIAC(k, j) slack >= m,  0 <= r <= 1, m <= 1
+    sparsest:     min sum_{k,x,a} r_k(x, a) (the L1 norm, as r >= 0)  s.t. the same with m fixed
+
+    (module docstring for the exact constraints, the normalisation and the margin's
+    units). ``passed`` is m* > tol. For "sparsest", ``margin`` fixes m (default: half
+    the max-margin m*, solved first); if the data fail the max-margin test the
+    max-margin result is returned, with objective "max_margin".
+
+    Parameters
+    ----------
+    kernels : (K, X, A) array
+        p_k(a|x), each row summing to 1.
+    prior : (X,) array or None
+        pi0 (uniform by default).
+    objective : "max_margin" or "sparsest"
+    solver : CVXPY solver name (default HIGHS, else CLARABEL)
+    margin : float, optional
+        Fixed margin for "sparsest".
+    tol : float
+        Pass threshold on m*.
+
+    Returns
+    -------
+    RibumResult
+
+    Example
+    -------
+    >>> k = [[[0.9, 0.1], [0.2, 0.8]], [[0.6, 0.4], [0.4, 0.6]]]
+    >>> check_ribum(k).passed
+    True
+    """
+    p, pi = check_kernels(kernels, prior)
+    if objective not in ("max_margin", "sparsest"):
+        raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
+    K, X, A = p.shape
+    lp = RibumLP(K, X, A, "max_margin")
+    lp.set_data(p, pi)
+    m_star, util, kappa, status, name = lp.solve(solver)
+    used = "max_margin"
+    if objective == "sparsest" and m_star > tol:
+        fixed = 0.5 * m_star if margin is None else float(margin)
+        if not (0 < fixed <= m_star + tol):
+            raise ValueError(f"margin for 'sparsest' must lie in (0, m*] = (0, {m_star:.6g}], got {fixed}")
+        sparse_lp = RibumLP(K, X, A, "sparsest")
+        sparse_lp.m.value = fixed
+        sparse_lp.set_data(p, pi)
+        _, util, kappa, status, name = sparse_lp.solve(solver)
+        m_star, used = fixed, "sparsest"
+    return _result(p, pi, m_star, util, kappa, status, name, used, tol)
+
+
+def _result(p, pi, m_star, util, kappa, status, name, objective, tol) -> RibumResult:
+    ns = _nias_slack(p, util, pi)
+    cs = _niac_slack(p, util, kappa, pi)
+    joint = pi[None, :, None] * p
+    same = _same_strategy(joint)
+    target = np.where(same, 0.0, m_star)
+    bind_nias = np.argwhere(ns <= m_star + BINDING_TOL)
+    bind_niac = np.argwhere(cs <= target + BINDING_TOL)
+    return RibumResult(
+        passed=bool(m_star > tol),
+        margin=float(m_star),
+        utilities=util,
+        costs=kappa,
+        nias_slack=ns,
+        niac_slack=cs,
+        binding_nias=bind_nias,
+        binding_niac=bind_niac,
+        objective=objective,
+        solver=name,
+        status=status,
+        tol=tol,
+        prior=pi,
+    )
+
+
+def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter: int = 5000,
+                                atol: float = 1e-13) -> np.ndarray:
+    """Optimal Shannon rational-inattention kernel by Blahut-Arimoto.
+
+    Maximises sum_{x,a} pi0(x) p(a|x) r(x,a) - lam I(x; a). The optimum satisfies
+    p(a|x) = p(a) exp(r(x,a)/lam) / sum_b p(b) exp(r(x,b)/lam) with
+    p(a) = sum_x pi0(x) p(a|x) (Matejka & McKay 2015); iterate the two equations.
+
+    Parameters
+    ----------
+    utility : (X, A) array or (K, X, A) for several environments (same lam)
+    prior : (X,) array or None
+    lam : float > 0, the unit cost of information (nats)
+
+    Returns
+    -------
+    (X, A) or (K, X, A) array of p(a|x)
+
+    Example
+    -------
+    >>> k = rational_inattention_kernel([[1.0, 0.0], [0.0, 1.0]], lam=0.5)
+    >>> bool(k[0, 0] > 0.5 and abs(k.sum(axis=1) - 1).max() < 1e-12)
+    True
+    """
+    r = np.asarray(utility, dtype=float)
+    if r.ndim == 3:
+        return np.stack([rational_inattention_kernel(rk, prior, lam, n_iter=n_iter, atol=atol) for rk in r])
+    if r.ndim != 2 or not np.all(np.isfinite(r)):
+        raise ValueError(f"utility must be a finite (X, A) or (K, X, A) array, got shape {r.shape}")
+    if not lam > 0:
+        raise ValueError(f"lam must be > 0, got {lam}")
+    X, A = r.shape
+    from ._validation import check_prior
+
+    pi = check_prior(prior, X)
+    z = (r - r.max(axis=1, keepdims=True)) / lam
+    ez = np.exp(z)
+    q = np.full(A, 1.0 / A)
+    for _ in range(n_iter):
+        cond = q[None, :] * ez
+        cond /= cond.sum(axis=1, keepdims=True)
+        q_new = pi @ cond
+        if np.max(np.abs(q_new - q)) < atol:
+            q = q_new
+            break
+        q = q_new
+    cond = q[None, :] * ez
+    return cond / cond.sum(axis=1, keepdims=True)

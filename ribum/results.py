@@ -1,0 +1,242 @@
+"""Result objects of :mod:`ribum` (dataclasses with ``summary()`` and ``to_dict()``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Result:
+    def to_dict(self) -> dict:
+        """All fields as plain Python (JSON-serialisable) values."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.repr}
+
+
+@dataclass
+class GarpResult(_Result):
+    """Outcome of :func:`ribum.garp`.
+
+    Attributes
+    ----------
+    passed : bool
+        GARP_e holds.
+    violations : int
+        Number of ordered pairs (t, s) with t R*_e s and s P0_e t.
+    efficiency : float
+        The efficiency e at which the relations were built.
+    n_observations : int
+    n_on_cycle : int
+        Observations that lie on some revealed-preference cycle (members of a
+        strongly connected component of R0_e with two or more observations).
+    cycles : list of list of int or None
+        With ``cycles=True``: violating cycles [t1, ..., tk] meaning
+        t1 P0_e t2 R0_e t3 ... tk R0_e t1 (the first arc strict), one per
+        violating strict arc, shortest completion, at most ``max_cycles``.
+    """
+
+    passed: bool
+    violations: int
+    efficiency: float
+    n_observations: int
+    n_on_cycle: int
+    cycles: list | None = None
+
+    def summary(self) -> str:
+        lines = [
+            f"GARP at efficiency e = {self.efficiency:g}: {'PASSED' if self.passed else 'FAILED'}",
+            f"  observations             {self.n_observations}",
+            f"  violating pairs (t R* s, s P0 t)  {self.violations}",
+            f"  observations on a cycle  {self.n_on_cycle}",
+        ]
+        if self.cycles:
+            lines.append(f"  first violating cycles   {self.cycles[:5]}")
+        return "\n".join(lines)
+
+
+@dataclass
+class IndexResult(_Result):
+    """A goodness-of-fit index for budget data (Varian, Houtman-Maks, Money Pump).
+
+    Attributes
+    ----------
+    name : str
+    value : float
+        The index.
+    detail : dict
+        Index-specific numbers (per-observation efficiencies, the kept subset,
+        the per-cycle values, ...), documented by the function that made it.
+    exact : bool
+        False when a documented limit (cycle length, count) truncated the search.
+    """
+
+    name: str
+    value: float
+    detail: dict = field(default_factory=dict)
+    exact: bool = True
+
+    def summary(self) -> str:
+        lines = [f"{self.name}: {self.value:.6g}{'' if self.exact else ' (truncated search, see detail)'}"]
+        for k, v in self.detail.items():
+            if isinstance(v, np.ndarray) and v.size > 8:
+                v = f"array of shape {v.shape}"
+            lines.append(f"  {k}: {v}")
+        return "\n".join(lines)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+@dataclass
+class PowerResult(_Result):
+    """Bronars' power: share of uniformly random choices on the same budgets that violate GARP_e."""
+
+    power: float
+    n_sim: int
+    n_violating: int
+    efficiency: float
+    stderr: float
+    ccei: np.ndarray | None = None
+
+    def summary(self) -> str:
+        return (
+            f"Bronars power at e = {self.efficiency:g}: {self.power:.4f} "
+            f"(+- {self.stderr:.4f}, {self.n_violating}/{self.n_sim} random data sets violate GARP)"
+        )
+
+
+@dataclass
+class SlackResult(_Result):
+    """Per-constraint slack of NIAS or NIAC for given utilities (and costs).
+
+    ``slack`` >= 0 means the constraint holds; entries that are not constraints are NaN.
+    """
+
+    name: str
+    passed: bool
+    slack: np.ndarray
+    min_slack: float
+    tol: float
+
+    def summary(self) -> str:
+        n = int(np.sum(~np.isnan(self.slack)))
+        bad = int(np.sum(self.slack < -self.tol))
+        return (
+            f"{self.name}: {'PASSED' if self.passed else 'FAILED'} "
+            f"({bad} of {n} constraints violated, min slack {self.min_slack:.6g})"
+        )
+
+
+@dataclass
+class RibumResult(_Result):
+    """Outcome of :func:`ribum.check_ribum` (the NIAS + NIAC linear program).
+
+    Attributes
+    ----------
+    passed : bool
+        ``margin > tol``: the kernels are consistent with rationally inattentive
+        Bayesian utility maximisation with a strictly positive margin.
+    margin : float
+        Optimal margin m* (max-margin objective) or the fixed margin used
+        (sparsest objective): the smallest slack over all NIAS and NIAC
+        constraints, in expected-utility units with utilities in [0, 1].
+    utilities : (K, X, A) array
+        Recovered utilities r_k(x, a) in [0, 1].
+    costs : (K,) array
+        Recovered attention costs kappa_k (identified up to a constant; min 0).
+    nias_slack : (K, A, A) array
+        sum_x p_k(x|a) (r_k(x, a) - r_k(x, b)); NaN on the diagonal and for unchosen a.
+    niac_slack : (K, K) array
+        [G_k - kappa_k] - [V_kj - kappa_j]; NaN on the diagonal.
+    binding_nias : (n, 3) int array
+        (k, a, b) of NIAS constraints whose slack is within ``tol`` of the margin.
+    binding_niac : (n, 2) int array
+        (k, j) of binding NIAC constraints.
+    objective, solver, status : str
+    tol : float
+    """
+
+    passed: bool
+    margin: float
+    utilities: np.ndarray
+    costs: np.ndarray
+    nias_slack: np.ndarray
+    niac_slack: np.ndarray
+    binding_nias: np.ndarray
+    binding_niac: np.ndarray
+    objective: str
+    solver: str
+    status: str
+    tol: float
+    prior: np.ndarray = field(default=None, repr=False)
+
+    def summary(self) -> str:
+        K, X, A = self.utilities.shape
+        lines = [
+            f"RIBUM test (NIAS + NIAC), objective '{self.objective}': {'PASSED' if self.passed else 'FAILED'}",
+            f"  environments K={K}, states X={X}, actions A={A}",
+            f"  margin m* = {self.margin:.6g}  (pass iff m* > {self.tol:g}; utilities normalised to [0, 1])",
+            f"  min NIAS slack {np.nanmin(self.nias_slack) if np.any(~np.isnan(self.nias_slack)) else float('nan'):.6g}, "
+            f"min NIAC slack {np.nanmin(self.niac_slack) if np.any(~np.isnan(self.niac_slack)) else float('nan'):.6g}",
+            f"  binding: {len(self.binding_nias)} NIAS (k, a, b), {len(self.binding_niac)} NIAC (k, j)",
+            f"  attention costs kappa = {np.array2string(self.costs, precision=4)}",
+            f"  solver {self.solver}, status {self.status}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass
+class BootstrapResult(_Result):
+    """Outcome of :func:`ribum.bootstrap_ribum`.
+
+    Attributes
+    ----------
+    margin : float
+        m* of the point estimate p_hat = counts / row sums.
+    margins : (n_boot,) array
+        m* of every bootstrap resample.
+    pvalue : float
+        Basic-bootstrap p-value of H0 "the true kernels are RIBUM-consistent"
+        (m* >= 0): (1 + #{b : m*_b - m_hat <= m_hat}) / (1 + n_boot).
+    ci : (2,) array
+        Basic-bootstrap two-sided interval for m* at level ``level``.
+    pass_rate : float
+        Share of resamples with m*_b > tol.
+    """
+
+    margin: float
+    margins: np.ndarray
+    pvalue: float
+    ci: np.ndarray
+    level: float
+    pass_rate: float
+    n_boot: int
+    seed: int | None
+    solver: str
+
+    def summary(self) -> str:
+        return "\n".join(
+            [
+                "Bootstrap of the RIBUM max-margin LP",
+                f"  m* (point estimate)      {self.margin:.6g}",
+                f"  bootstrap mean / sd      {self.margins.mean():.6g} / {self.margins.std(ddof=1) if self.n_boot > 1 else float('nan'):.6g}",
+                f"  {int(100 * self.level)}% basic interval     [{self.ci[0]:.6g}, {self.ci[1]:.6g}]",
+                f"  p-value (H0: consistent) {self.pvalue:.4g}",
+                f"  resamples passing        {self.pass_rate:.3f} of {self.n_boot}",
+            ]
+        )

@@ -1,0 +1,149 @@
+"""End-to-end audits: planted agents with known rationality, the tiny model, reports."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import llmas.audit
+from llmas.audit import AuditReport, audit
+from llmas.audit import synthetic as syn
+from llmas.corpora import load_hate_speech
+from llmas.tasks import hate_speech as hs
+
+
+# ---------------------------------------------------------------- planted agents (exact)
+def test_blahut_arimoto_is_a_fixed_point():
+    r = syn.hate_speech_utilities()[1]
+    pi = np.full(6, 1 / 6)
+    k = syn.blahut_arimoto(r, pi, 0.7)
+    pa = pi @ k
+    w = pa * np.exp(r / 0.7)
+    assert np.allclose(k, w / w.sum(axis=1, keepdims=True), atol=1e-9)
+
+
+def test_planted_rational_agent_passes_with_exact_kernels():
+    rep = audit("hate_speech", syn.planted_rational(), n=2, n_boot=10, progress=False)
+    # the exact path recovers the planted kernels to machine precision
+    assert np.allclose(rep.results["kernels"], syn.shannon_kernels(), atol=1e-9)
+    assert rep.mode == "logprobs" and rep.results["exact"]
+    assert rep.n_calls == 2 * 6 * 3 * 5
+    assert rep.passed and rep.margin > 1e-4
+    assert rep.verdict == "consistent"
+    assert rep.results["niac_tested"]
+    assert rep.results["bootstrap"]["fraction_passed"] == 1.0
+    assert all(e["mutual_information_bits"] > 1.0 for e in rep.results["informativeness"])
+
+
+def test_planted_irrational_agent_fails():
+    rep = audit("hate_speech", syn.planted_irrational(), n=2, n_boot=10, progress=False)
+    assert np.allclose(rep.results["kernels"], syn.split_kernels(syn.shannon_kernels()), atol=1e-9)
+    assert not rep.passed
+    assert rep.margin <= 1e-6
+    assert rep.verdict == "inconsistent"          # informative, so a violation, not a lack of power
+
+
+def test_uninformative_agent_is_reported_as_such():
+    # same action distribution whatever the state, but spread over several actions:
+    # every action reveals the prior, so the margin is 0 -- that is no information, not irrationality
+    k = np.tile(np.array([0.4, 0.3, 0.1, 0.1, 0.05, 0.05]), (3, 6, 1))
+    agent = syn.PlantedAgent(k, syn.hate_speech_locator(), label="flat")
+    rep = audit("hate_speech", agent, n=2, n_boot=0, progress=False)
+    assert not rep.passed
+    assert rep.verdict == "uninformative"
+    assert "not evidence of irrationality" in rep.results["verdict_text"]
+    assert max(e["mutual_information_bits"] for e in rep.results["informativeness"]) < 1e-9
+
+
+# ---------------------------------------------------------------- planted agents (sampled)
+def test_sampled_replies_malformed_ones_counted_not_fatal():
+    agent = syn.planted_rational(malformed=0.25)
+    rep = audit("hate_speech", agent, n=3, mode="sampling", n_samples=4, n_boot=20, progress=False)
+    total = 3 * 6 * 3 * 4
+    assert rep.parse["n_total"] == total
+    assert 0.1 * total < rep.parse["n_failed"] < 0.4 * total
+    assert rep.parse["n_ok"] + rep.parse["n_failed"] == total
+    assert all(f["raw"].startswith("I am not able") for f in rep.parse["failures"])
+    assert np.asarray(rep.results["counts"]).sum() == rep.parse["n_ok"]
+    assert rep.results["bootstrap"]["kind"].startswith("response bootstrap")
+    assert len(rep.results["bootstrap"]["margins"]) == 20
+    assert rep.mode == "sampling" and not rep.results["exact"]
+
+
+# ---------------------------------------------------------------- budget
+def test_budget_planted_cobb_douglas_passes_and_random_fails():
+    good = audit("budget", syn.PlantedBudgetAgent("rational"), n=1, n_sim=50, n_random=5, progress=False)
+    r = good.results
+    assert r["garp_pass_rate"] == 1.0 and r["ccei"] == [1.0] * 4
+    assert all("U" in s["afriat"] for s in r["subjects"])
+    # constant share per subject (Cobb-Douglas), the share a persona-specific number in [0.2, 0.8]
+    shares = np.asarray(r["shares"])
+    assert np.allclose(shares, shares[:, :1], atol=1e-12) and ((shares > 0.19) & (shares < 0.81)).all()
+    bad = audit("budget", syn.PlantedBudgetAgent("random"), n=2, n_sim=50, n_random=5, progress=False)
+    assert bad.results["garp_pass_rate"] < 0.5
+    assert bad.results["ccei_median"] < 1.0
+    assert bad.results["bronars_power_mean"] > 0.5
+
+
+# ---------------------------------------------------------------- tiny model, every task
+@pytest.mark.parametrize("task,n,n_prompts", [("hate_speech", 1, 6 * 3 * 5), ("product_quality", 1, 10 * 3),
+                                              ("budget", 1, 4 * 25)])
+def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task, n, n_prompts):
+    rep = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, n_random=3, progress=False)
+    assert rep.n_calls == n_prompts
+    assert rep.model["backend"] == "transformers"
+    out = rep.save(tmp_path / "report")
+    files = {p.name for p in out.iterdir()}
+    assert {"report.json", "report.md"} <= files and any(f.endswith(".png") for f in files)
+    d = json.loads((out / "report.json").read_text())
+    assert d["design"]["version"] and d["task"] == task and d["versions"]["numpy"]
+    back = AuditReport.load(out)
+    assert back.results == d["results"]
+    again = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, n_random=3, progress=False)
+    assert again.n_calls == 0
+    assert json.dumps(again.to_dict()["results"]) == json.dumps(rep.to_dict()["results"])
+    if task != "budget":
+        k = np.asarray(d["results"]["kernels"])
+        assert np.allclose(k.sum(axis=2), 1.0)
+        assert "figures" in d and any(f.startswith("utility_") for f in d["figures"])
+
+
+def test_tiny_model_sampling_unparsable_everywhere_gives_clear_error(tiny_backend):
+    with pytest.raises(ValueError, match="parse failures"):
+        audit("product_quality", tiny_backend, n=1, mode="sampling", n_samples=1, progress=False)
+
+
+def test_module_is_callable_and_bad_input():
+    assert callable(llmas.audit)
+    with pytest.raises(ValueError, match="unknown task"):
+        audit("chess", syn.planted_rational())
+    with pytest.raises(ValueError, match="mode"):
+        audit("hate_speech", syn.planted_rational(), mode="guess")
+    with pytest.raises(ValueError, match="n must be"):
+        audit("hate_speech", syn.planted_rational(), n=-1)
+    with pytest.raises(ValueError, match="backend"):
+        audit("hate_speech", "llama")
+
+
+def test_custom_corpus_prior_is_state_frequency():
+    c = load_hate_speech()
+    idx = np.concatenate([np.flatnonzero(c.states == s)[: 1 + s % 2] for s in range(6)])
+    rep = audit("hate_speech", syn.planted_rational(c), corpus=c.take(idx), n=0, n_boot=0, progress=False)
+    assert np.allclose(rep.results["prior"], np.bincount(c.states[idx]) / len(idx))
+    assert rep.corpus["n"] == len(idx)
+
+
+@pytest.mark.slow
+def test_default_model_small_audit(tmp_path):
+    from llmas import ResponseCache, default_backend
+
+    be = default_backend(cache=ResponseCache(tmp_path / "c.sqlite"))
+    rep = audit("hate_speech", be, n=1, n_boot=5, progress=False)
+    assert rep.n_calls == 6 * 3 * 5
+    assert rep.model["model"].lower().startswith("huggingfacetb/smollm2") or "smollm2" in rep.model["model"].lower()
+    q = np.asarray(rep.results["items"]["p_yes"])
+    assert ((q > 0) & (q < 1)).all()
+    assert rep.verdict in ("consistent", "consistent_uninformative", "inconsistent", "uninformative")
+    rep.save(tmp_path / "r")
+    assert (tmp_path / "r" / "utility_0_neutral.png").is_file()

@@ -1,0 +1,187 @@
+"""TransformersBackend on the tiny offline model: exact choice probabilities, generation, cache."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from llmas import ChoiceProbs, ResponseCache, TransformersBackend
+from llmas.backends.base import normalize_messages
+
+PROMPTS = [
+    "Is this text insulting? Answer Yes or No.",
+    "Hello there, how are you today? I am fine, thank you. What a lovely morning it is. And you?",
+    "x",
+    [{"role": "system", "content": "Answer with one word."}, {"role": "user", "content": "Positive or negative?"}],
+    "The product broke after two days.",
+]
+# "Yes" and "Yes, definitely" share their first token; " yes" starts with a space.
+CHOICES = ["Yes", "No", "Yes, definitely", "Maybe", " yes"]
+
+
+def brute_logprob(backend, messages, choice):
+    """log P(choice | prompt) from one unpadded forward pass over prompt + choice."""
+    text = backend.render(normalize_messages(messages))
+    pids = backend._encode(text)
+    cids = backend.choice_tokens(text, pids, choice)
+    ids = torch.tensor([pids + cids])
+    with torch.inference_mode():
+        lp = torch.log_softmax(backend.hf_model(ids).logits[0].double(), -1)
+    return sum(lp[len(pids) - 1 + j, cids[j]].item() for j in range(len(cids))), cids
+
+
+def test_choice_probs_match_brute_force(tiny_backend):
+    p = tiny_backend.choice_probs(PROMPTS, CHOICES)
+    assert isinstance(p, ChoiceProbs) and p.method == "logprobs"
+    assert tiny_backend.last_choice_method == "logprobs"
+    assert p.shape == (len(PROMPTS), len(CHOICES))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    brute = np.array([[brute_logprob(tiny_backend, m, c)[0] for c in CHOICES] for m in PROMPTS])
+    np.testing.assert_allclose(p.logprobs, brute, atol=2e-4)
+    expected = np.exp(brute - brute.max(1, keepdims=True))
+    np.testing.assert_allclose(np.asarray(p), expected / expected.sum(1, keepdims=True), atol=1e-4)
+
+
+def test_multi_token_choices_are_not_first_token_scores(tiny_backend):
+    _, yes = brute_logprob(tiny_backend, PROMPTS[0], "Yes")
+    _, yes_def = brute_logprob(tiny_backend, PROMPTS[0], "Yes, definitely")
+    assert len(yes_def) > 1 and yes_def[0] == yes[0]  # shared first token
+    p = tiny_backend.choice_probs([PROMPTS[0]], ["Yes", "Yes, definitely"])
+    # With first-token scoring the two would tie exactly.
+    assert p.logprobs[0, 1] < p.logprobs[0, 0] - 1e-3
+
+
+def test_batch_size_and_order_do_not_change_results(tiny_model_dir):
+    a = TransformersBackend(tiny_model_dir, cache=False, batch_size=1).choice_probs(PROMPTS, CHOICES)
+    b = TransformersBackend(tiny_model_dir, cache=False, batch_size=16).choice_probs(PROMPTS[::-1], CHOICES)
+    np.testing.assert_allclose(a.logprobs, b.logprobs[::-1], atol=2e-4)
+
+
+def test_single_token_choices_and_one_prompt(tiny_backend):
+    p = tiny_backend.choice_probs("Is this text insulting?", ["Yes", "No"])
+    brute = [brute_logprob(tiny_backend, "Is this text insulting?", c)[0] for c in ["Yes", "No"]]
+    np.testing.assert_allclose(p.logprobs[0], brute, atol=2e-4)
+    assert p.shape == (1, 2)
+
+
+def test_cache_rerun_makes_zero_model_calls(tiny_backend, tiny_model_dir):
+    p1 = tiny_backend.choice_probs(PROMPTS, CHOICES)
+    assert tiny_backend.n_calls == len(PROMPTS)
+    t1 = tiny_backend.complete_batch(PROMPTS[:3], max_tokens=6)
+    assert tiny_backend.n_calls == len(PROMPTS) + 3
+    again = TransformersBackend(tiny_model_dir, cache=tiny_backend.cache)
+    p2 = again.choice_probs(PROMPTS, CHOICES)
+    t2 = again.complete_batch(PROMPTS[:3], max_tokens=6)
+    assert again.n_calls == 0
+    np.testing.assert_array_equal(np.asarray(p1), np.asarray(p2))
+    assert t1 == t2
+    # A new prompt is the only call made.
+    again.choice_probs(PROMPTS + ["a new prompt"], CHOICES)
+    assert again.n_calls == 1
+
+
+def test_greedy_completion_is_argmax_decoding(tiny_backend):
+    msgs = "Hello there"
+    text = tiny_backend.complete(msgs, max_tokens=5)
+    assert isinstance(text, str)
+    # Independent greedy decoding without cache or padding.
+    ids = tiny_backend._encode(tiny_backend.render(normalize_messages(msgs)))
+    out = []
+    with torch.inference_mode():
+        for _ in range(5):
+            nxt = int(tiny_backend.hf_model(torch.tensor([ids + out])).logits[0, -1].argmax())
+            if nxt in tiny_backend._eos_ids:
+                break
+            out.append(nxt)
+    assert text == tiny_backend.tokenizer.decode(out, skip_special_tokens=True)
+    # Batched with a longer prompt (left padding) gives the same text.
+    assert tiny_backend.complete_batch([PROMPTS[1], msgs], max_tokens=5)[1] == text
+
+
+def test_sampling_is_seeded_and_sample_index_gives_distinct_replayable_samples(tiny_backend, tiny_model_dir):
+    a = tiny_backend.complete("Hello", temperature=1.0, max_tokens=8, seed=3)
+    b = TransformersBackend(tiny_model_dir, cache=False).complete("Hello", temperature=1.0, max_tokens=8, seed=3)
+    assert a == b
+    samples = tiny_backend.complete_batch(["Hello"] * 6, temperature=1.5, max_tokens=8)
+    assert len(set(samples)) > 1  # distinct samples, not six copies of one
+    fresh = TransformersBackend(tiny_model_dir, cache=False)
+    assert fresh.complete_batch(["Hello"] * 6, temperature=1.5, max_tokens=8) == samples
+    assert fresh.complete("Hello", temperature=1.5, max_tokens=8, sample_index=2) == samples[2]
+
+
+def test_top_p_tiny_keeps_only_the_top_token(tiny_backend):
+    greedy = tiny_backend.complete("Hello", max_tokens=6)
+    assert tiny_backend.complete("Hello", temperature=1.0, top_p=1e-9, max_tokens=6, seed=1) == greedy
+
+
+@pytest.mark.parametrize("choices, match", [
+    ([], "empty"),
+    (["Yes", "Yes"], "duplicate"),
+    (["Yes", 3], "choice 1"),
+    (["Yes", ""], "empty string"),
+    ("Yes", "list of str"),
+])
+def test_bad_choices(tiny_backend, choices, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_backend.choice_probs(["hi"], choices)
+
+
+@pytest.mark.parametrize("messages, match", [
+    (3, "messages must be"),
+    ([{"role": "user", "content": 3}], "content must be a str"),
+    ([{"role": "robot", "content": "x"}], "role"),
+    ([], "empty"),
+    ([{"content": "x"}], "lacks"),
+])
+def test_bad_messages(tiny_backend, messages, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_backend.complete(messages)
+
+
+def test_bad_decoding_and_model_path(tiny_backend, tmp_path):
+    with pytest.raises(ValueError, match="temperature"):
+        tiny_backend.complete("hi", temperature=-1)
+    with pytest.raises(ValueError, match="unknown decoding"):
+        tiny_backend.complete("hi", temprature=0.5)
+    with pytest.raises(ValueError, match="max_tokens"):
+        tiny_backend.complete("hi", max_tokens=0)
+    with pytest.raises(ValueError, match="unknown model path"):
+        TransformersBackend(str(tmp_path / "no_such_model"), cache=False)
+    with pytest.raises(ValueError, match="no config.json"):
+        TransformersBackend(tmp_path, cache=False)
+    with pytest.raises(ValueError, match="cache must be"):
+        TransformersBackend(tmp_path, cache="yes")
+
+
+def test_too_long_prompt_is_a_value_error(tiny_backend):
+    with pytest.raises(ValueError, match="positions"):
+        tiny_backend.choice_probs(["word " * 2000], ["Yes", "No"])
+
+
+def test_choice_probs_pickles_with_attributes(tiny_backend):
+    import pickle
+
+    p = tiny_backend.choice_probs(PROMPTS[:2], ["Yes", "No"])
+    q = pickle.loads(pickle.dumps(p))
+    assert q.method == "logprobs" and q.choices == ("Yes", "No")
+    np.testing.assert_array_equal(np.asarray(q), np.asarray(p))
+    d = p.to_dict()
+    assert d["method"] == "logprobs" and len(d["probs"]) == 2
+
+
+def test_import_llmas_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, llmas; llmas.ResponseCache; llmas.parse_json_reply; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cache_put_is_per_answer(tiny_backend):
+    cache: ResponseCache = tiny_backend.cache
+    tiny_backend.choice_probs(PROMPTS, ["Yes", "No"])
+    assert len(cache) == len(PROMPTS)
+    reqs = cache.requests("choice_logprobs")
+    assert {r["model"] for r in reqs} == {tiny_backend.model}
+    assert all(r["choices"] == ["Yes", "No"] for r in reqs)

@@ -1,0 +1,162 @@
+"""LLM households and the LLM planner through the llmas Backend interface."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from llmas import ResponseCache
+from llmas.backends.base import Backend
+from macro import Economy, EconomyConfig, RuleHouseholds
+from macro.llm_households import LLMHouseholds, parse_decision
+from macro.planner import LLMPlanner, regret_study
+
+
+class ScriptedBackend(Backend):
+    """A deterministic 'model': replies computed from the prompt text.
+
+    Decision prompts get {"work": w, "consumption": c} with w = 1 when savings are
+    below 10 months of wages and 0.2 otherwise; every household whose name starts
+    with "J" replies with prose (a parse failure); planner prompts get +5 points on
+    every bracket.
+    """
+
+    name = "scripted"
+
+    def __init__(self, cache=False):
+        super().__init__("scripted-v1", cache=cache)
+
+    def reply(self, messages):
+        user = messages[-1]["content"]
+        system = messages[0]["content"]
+        if "bracket_1" in user:
+            n = user.count('"bracket_')
+            return "{" + ", ".join(f'"bracket_{k + 1}": 5' for k in range(n)) + "}"
+        if "sentences, reflect" in user:
+            return "Prices rose; I will save more."
+        if system.startswith("You are J"):
+            return "I think I will work hard this month!"
+        wage = float(re.search(r"would earn \$([\d,]+\.\d+)", user).group(1).replace(",", ""))
+        savings = float(re.search(r"savings are \$([\d,]+\.\d+)", user).group(1).replace(",", ""))
+        w = 1.0 if savings < 10 * wage else 0.2
+        return f'Sure. {{"work": {w}, "consumption": 0.3}}'
+
+    def _complete_missing(self, requests, store):
+        for i, r in enumerate(requests):
+            store(i, self.reply(r["messages"]))
+
+    def _choice_missing(self, requests, store):
+        raise NotImplementedError
+
+
+def test_parse_decision():
+    assert parse_decision('{"work": 0.8, "consumption": 0.25}') == (0.8, 0.25)
+    assert parse_decision('Here: {"work": 80, "consumption": 1.7}') == (0.8, 0.017)
+    assert parse_decision('{"work": -1, "consumption": 0.5}') == (0.0, 0.5)
+    for bad in ("no json here", '{"work": 0.5}', '{"work": "lots", "consumption": 0.1}'):
+        with pytest.raises(ValueError):
+            parse_decision(bad)
+
+
+def test_llm_households_follow_replies_count_failures_and_hit_cache(tmp_path):
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    cfg = EconomyConfig(n_households=6, skill_batches=1)
+
+    def run():
+        backend = ScriptedBackend(cache=cache)
+        pol = LLMHouseholds(backend, memory=2, reflection_interval=3, peer_sample=2)
+        res = Economy(cfg, pol, seed=7).run(6)
+        return res, pol, backend
+
+    res, pol, backend = run()
+    res.check_accounting()
+    # Households 9 ("Jordan") and 7 ("Jamie") don't exist with N = 6; "Jordan" is index 2.
+    names = [p["name"] for p in pol.profiles]
+    j = np.array([n.startswith("J") for n in names])
+    assert j.any() and not j.all()
+    assert pol.n_replies == 36 and pol.n_parse_failures == 6 * j.sum()
+    assert pol.failures[0]["raw"].startswith("I think")
+    h = res.households
+    # Parse failures fall back to the initial decision (1, 0.5) as they never had a valid one.
+    np.testing.assert_array_equal(h["work_propensity"][:, j], 1.0)
+    np.testing.assert_array_equal(h["consumption_share"][:, j], 0.5)
+    np.testing.assert_array_equal(h["consumption_share"][:, ~j], 0.3)
+    # The scripted rule: work 1 while savings < 10 months of wages.
+    rich = h["savings_start"] >= 10 * 168 * h["skill"]
+    np.testing.assert_array_equal(h["work_propensity"][:, ~j], np.where(rich[:, ~j], 0.2, 1.0))
+    assert pol.n_reflections == 2 * 6
+    assert "reflection on the last quarter" in pol.transcripts[0][0][-1]["content"]
+    assert "Month 5" in pol.transcripts[0][0][-1]["content"]  # memory of the last months
+    assert backend.n_calls == 36 + 12
+    # Rerun: identical economy, zero model calls (everything from the cache).
+    res2, pol2, backend2 = run()
+    assert backend2.n_calls == 0
+    np.testing.assert_array_equal(res.monthly["price"], res2.monthly["price"])
+    assert res2.policy_stats["model_calls"] == 0
+
+
+def test_llm_planner_moves_rates_and_explores(tmp_path):
+    cfg = EconomyConfig(n_households=8, n_months=36)
+    backend = ScriptedBackend()
+    planner = LLMPlanner(backend, interval=12, epsilon=0.0)
+    res = Economy(cfg, RuleHouseholds(), planner, seed=0).run()
+    r = res.tax_rates
+    np.testing.assert_allclose(r[12], np.minimum(r[0] + 0.05, 1))
+    np.testing.assert_allclose(r[24], np.minimum(r[0] + 0.10, 1))
+    assert planner.n_parse_failures == 0 and planner.n_explored == 0
+    explorer = LLMPlanner(backend, interval=12, epsilon=1.0)
+    res = Economy(cfg, RuleHouseholds(), explorer, seed=0).run()
+    assert explorer.n_explored == 2
+    d = np.diff(res.tax_rates[[0, 12, 24]], axis=0)
+    assert np.all(np.abs(d) <= 0.20 + 1e-12)
+    with pytest.raises(ValueError, match="epsilon"):
+        LLMPlanner(backend, epsilon=1.5)
+
+
+def test_regret_study_with_llm_planner():
+    cfg = EconomyConfig(n_households=8, n_months=36)
+    backend = ScriptedBackend()
+    out = regret_study(cfg, RuleHouseholds, lambda eps: LLMPlanner(backend, epsilon=eps),
+                       epsilons=(0.0, 0.5), seed=1)
+    best = out.best_per_period
+    for key, w in out.planner_per_period.items():
+        np.testing.assert_allclose(out.cumulative_regret[key], np.cumsum(best - w))
+    # The best fixed schedule has the largest total welfare of the grid.
+    assert out.grid_welfare[out.best_schedule] == max(out.grid_welfare.values())
+    assert set(out.to_dict()["cumulative_regret"]) == {"eps=0", "eps=0.5"}
+
+
+@pytest.fixture(scope="module")
+def tiny_long_backend(tmp_path_factory):
+    """The llmas tiny random model with room for our ~700-token prompts (its default is 512)."""
+    from llmas import TransformersBackend
+    from llmas.testing import make_tiny_model
+
+    d = make_tiny_model(tmp_path_factory.mktemp("tiny_long"), n_positions=2048)
+    return TransformersBackend(d, cache=ResponseCache(tmp_path_factory.mktemp("c") / "cache.sqlite"))
+
+
+def test_run_with_the_tiny_random_model(tiny_long_backend):
+    tiny_backend = tiny_long_backend
+    # A random-weight model replies gibberish: every failure is counted, households
+    # fall back to (1, 0.5), the books still close, and a rerun comes from the cache.
+    cfg = EconomyConfig(n_households=3, skill_batches=1)
+    pol = LLMHouseholds(tiny_backend, memory=1, reflection_interval=2, decoding={"max_tokens": 12})
+    res = Economy(cfg, pol, seed=0).run(2)
+    res.check_accounting()
+    st = res.policy_stats
+    assert st["n_replies"] == 6 and st["n_reflections"] == 3
+    assert 0 <= st["n_parse_failures"] <= 6
+    assert len(pol.failures) == st["n_parse_failures"]
+    assert tiny_backend.n_calls == st["model_calls"] == 9
+    failed = {(f["month"], f["household"]) for f in pol.failures}
+    for t in range(2):
+        for i in range(3):
+            if (t, i) in failed and t == 0:  # never a valid reply yet: the initial decision
+                assert res.households["work_propensity"][t, i] == 1.0
+    calls = tiny_backend.n_calls
+    res2 = Economy(cfg, LLMHouseholds(tiny_backend, memory=1, reflection_interval=2,
+                                      decoding={"max_tokens": 12}), seed=0).run(2)
+    assert tiny_backend.n_calls == calls
+    np.testing.assert_array_equal(res.households["work_propensity"], res2.households["work_propensity"])
