@@ -338,10 +338,10 @@ def value_iteration(
     --------
     >>> import numpy as np
     >>> B = np.array([[0.8, 0.2], [0.2, 0.8]])
-    >>> prob = StoppingProblem.from_misclassification(B, [[0, 1], [1, 0]], 0.05, 0.9)
+    >>> prob = StoppingProblem.from_misclassification(B, [[0, 1], [1, 0]], 0.3, 0.9)
     >>> sol = value_iteration(prob, grid_size=1001)
-    >>> [round(a, 3) for a in sol.thresholds]
-    [0.139, 0.861]
+    >>> [round(float(a), 3) for a in sol.thresholds]
+    [0.064, 0.936]
     """
     _check_iter(tol, max_iter)
     model = _prepare(problem, grid_size)
@@ -406,10 +406,10 @@ def policy_iteration(
     --------
     >>> import numpy as np
     >>> B = np.array([[0.8, 0.2], [0.2, 0.8]])
-    >>> prob = StoppingProblem.from_misclassification(B, [[0, 1], [1, 0]], 0.05, 0.9)
+    >>> prob = StoppingProblem.from_misclassification(B, [[0, 1], [1, 0]], 0.3, 0.9)
     >>> sol = policy_iteration(prob, grid_size=1001)
-    >>> [round(a, 3) for a in sol.thresholds]
-    [0.139, 0.861]
+    >>> [round(float(a), 3) for a in sol.thresholds]
+    [0.064, 0.936]
     """
     _check_iter(tol, max_iter)
     if n_eval is not None and (int(n_eval) != n_eval or n_eval < 1):

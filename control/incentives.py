@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from .grid import _check_beliefs
 from .spsa import spsa
 from .stopping import _stochastic
 from .threshold import KINDS, PolicyCost, ThresholdOptimization, ThresholdPolicy, _draw, _prior
@@ -221,7 +222,7 @@ class IncentiveProblem:
         With ``return_action=True`` also the subsidized action (n,) (``-1`` where
         ``I* = 0`` or infeasible; the given ``omega``'s argmax when weights are fixed).
         """
-        pi = self.social_model._beliefs(beliefs)[0]
+        pi = _check_beliefs(beliefs, self.n_states)
         sig, eta = self._private(pi)
         U = eta @ self.utility - self.action_cost[None, None, :]
         possible = sig > 0

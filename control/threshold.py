@@ -469,7 +469,8 @@ def optimize_threshold(
     >>> B = np.array([[0.7, 0.3], [0.3, 0.7]])
     >>> prob = StoppingProblem.from_misclassification(B, [[0, 1], [1, 0]], 0.3, 0.9)
     >>> res = optimize_threshold(prob, [0.5, 0.5], kind="symmetric", n_iter=100, n_runs=500, seed=0)
-    >>> bool(0.1 < res.thresholds[0] < 0.3)
+    >>> # value iteration: 0.103, in the gap (0.073, 0.155) of reachable beliefs
+    >>> bool(0.073 < res.thresholds[0] < 0.155)
     True
     """
     t0 = time.perf_counter()

@@ -207,116 +207,158 @@ def _same_strategy(joint: np.ndarray) -> np.ndarray:
 
 
 class RibumLP:
-    """The NIAS + NIAC linear program as a CVXPY problem with Parameters.
+    """The NIAS + NIAC linear program in stacked matrix form, solved with CVXPY.
 
-    Built once for a shape (K, X, A) and an objective; :meth:`solve` sets the
-    parameters from new kernels and re-solves without recompiling (CVXPY's DPP
-    cache), which is what :func:`bootstrap_ribum` relies on.
+    One variable vector z = [r, kappa, t, m] with r_k(x, a) at (k X + x) A + a,
+    kappa_k, the NIAC epigraph variables t[j, a, k] >= sum_x p_j(x, a) r_k(x, b)
+    (all b) and the margin m. Every constraint row is written by numpy index
+    arithmetic into one sparse matrix (no Python loop over k, j, a or b):
 
-    Variables: r (X, K A) with r[x, k A + a] = r_k(x, a); kappa (K,); epigraph
-    t (K A, K) with t[j A + a, k] >= sum_x p_j(x, a) r_k(x, b) for all b; margin m.
-    All constraints are matrix expressions (no loop over k, j, a or b).
+        NIAS  (k, a, b != a):  sum_x p_k(x|a) (r_k(x,b) - r_k(x,a)) + m <= off_ka
+        epi   (j, a, k != j, b):  sum_x p_j(x,a) r_k(x,b) - t[j,a,k] <= 0
+        NIAC  (k, j != k):  -G_k + kappa_k + sum_a t[j,a,k] - kappa_j + mask_kj m <= 0
+
+    ``off_ka`` = 0 for chosen actions and 2 (inactive, as |gain| <= 1 and m <= 1)
+    for actions with p_k(a) = 0; ``mask_kj`` = 0 for pairs with the same
+    strategy (module docstring). The sparsity pattern depends only on (K, X, A),
+    so with ``parametric=True`` the nonzero values are a CVXPY Parameter
+    (A z = S_row (vals * (S_col z)), DPP) and :meth:`solve` re-solves new data
+    without recompiling (used by :func:`bootstrap_ribum`).
     """
 
-    def __init__(self, K: int, X: int, A: int, objective: str = "max_margin"):
-        import cvxpy as cp
-
+    def __init__(self, K: int, X: int, A: int, objective: str = "max_margin", *, parametric: bool = False):
         if objective not in ("max_margin", "sparsest"):
             raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
         self.shape = (K, X, A)
         self.objective = objective
-        n = K * A
-        k_of = np.repeat(np.arange(K), A)
-        a_of = np.tile(np.arange(A), K)
-        # NIAS rows (k, a, b), b != a, as column selections of r.
-        kk, aa, bb = np.nonzero(np.ones((K, A, A), dtype=bool) & ~np.eye(A, dtype=bool)[None])
-        self._nias_index = np.stack([kk, aa, bb], axis=1)
-        rows_a = kk * A + aa
-        rows_b = kk * A + bb
-        nrow = rows_a.size
-        sel = sp.csr_matrix((np.ones(nrow), (rows_b, np.arange(nrow))), shape=(n, nrow)) - sp.csr_matrix(
-            (np.ones(nrow), (rows_a, np.arange(nrow))), shape=(n, nrow)
-        )
-        blocks = sp.csr_matrix((np.ones(n), (k_of, np.arange(n))), shape=(K, n))  # Ek: sums over a within k
-        self.post_rep = cp.Parameter((X, nrow), name="posterior_rep")
-        self.nias_off = cp.Parameter(nrow, nonneg=True, name="nias_off")
-        self.joint = cp.Parameter((X, n), nonneg=True, name="joint")
-        self.margin_mask = cp.Parameter((K, K), nonneg=True, name="margin_mask")
-        self.r = cp.Variable((X, n), name="r")
-        self.kappa = cp.Variable(K, name="kappa")
-        self.t = cp.Variable((n, K), name="t")
-        if objective == "max_margin":
-            self.m = cp.Variable(name="m")
-            niac_margin = cp.multiply(self.margin_mask, self.m)
-        else:
-            # A fixed margin: mask * m is folded into one parameter to stay DPP.
-            self.m = cp.Parameter(nonneg=True, name="m")
-            self._niac_margin = cp.Parameter((K, K), nonneg=True, name="niac_margin")
-            niac_margin = self._niac_margin
-        r, t, kappa, m = self.r, self.t, self.kappa, self.m
-        ones_k = np.ones((K, 1))
-        offdiag = 1.0 - np.eye(K)
-        # NIAS: sum_x p_k(x|a) (r_k(x,b) - r_k(x,a)) + m <= off (off = 2 deactivates unchosen a).
-        nias_gain = cp.sum(cp.multiply(self.post_rep, r @ sel), axis=0)
-        # NIAC epigraph: W[jA+a, kA+b] = sum_x p_j(x,a) r_k(x,b) <= t[jA+a, k].
-        W = self.joint.T @ r
-        G = blocks @ cp.sum(cp.multiply(self.joint, r), axis=0)  # (K,)
-        V = blocks @ t  # V[j, k]
-        net = G - kappa  # (K,)
-        # C[j, k] = (G_k - kappa_k) - (V[j, k] - kappa_j)
-        C = ones_k @ cp.reshape(net, (1, K), order="C") - V + cp.reshape(kappa, (K, 1), order="C") @ ones_k.T
-        cons = [
-            nias_gain + m <= self.nias_off,
-            W <= t @ blocks,
-            cp.multiply(offdiag, C - niac_margin) >= 0,
-            r >= 0,
-            r <= 1,
-            kappa[0] == 0,
-        ]
-        if objective == "max_margin":
-            cons.append(m <= 1)
-            obj = cp.Maximize(m)
-        else:
-            obj = cp.Minimize(cp.sum(r))
-        self.problem = cp.Problem(obj, cons)
-        self._k_of, self._a_of = k_of, a_of
-        self._rows_a = rows_a
+        self.parametric = parametric
+        nr = K * X * A
+        self._o_kappa = nr
+        self._o_t = nr + K
+        self._o_m = nr + K + K * A * K
+        self.n_var = self._o_m + 1
+        self._pattern()
+        self._problem = None
 
-    def set_data(self, kernels: np.ndarray, prior: np.ndarray) -> None:
+    # -- sparsity pattern (depends on the shape only) --------------------------------
+    def _pattern(self) -> None:
+        K, X, A = self.shape
+        ridx = lambda k, x, a: (k * X + x) * A + a  # noqa: E731
+        tidx = lambda j, a, k: self._o_t + (j * A + a) * K + k  # noqa: E731
+        rows, cols, kinds = [], [], []
+        # NIAS rows: (k, a, b), b != a; per row 2X entries of r plus m.
+        k, a, b = np.nonzero(np.broadcast_to(~np.eye(A, dtype=bool), (K, A, A)))
+        self.nias_index = np.stack([k, a, b], axis=1)
+        n_nias = k.size
+        x = np.arange(X)
+        row = np.arange(n_nias)
+        rows += [np.repeat(row, X), np.repeat(row, X), row]
+        cols += [ridx(k[:, None], x[None, :], b[:, None]).ravel(), ridx(k[:, None], x[None, :], a[:, None]).ravel(),
+                 np.full(n_nias, self._o_m)]
+        self._nias_kab = (k, a, b)
+        # Epigraph rows: (j, a, k, b) with k != j; X entries of r and one of t.
+        j, a2, k2, b2 = np.nonzero(np.broadcast_to((~np.eye(K, dtype=bool))[:, None, :, None], (K, A, K, A)))
+        n_epi = j.size
+        row = n_nias + np.arange(n_epi)
+        rows += [np.repeat(row, X), row]
+        cols += [ridx(k2[:, None], x[None, :], b2[:, None]).ravel(), tidx(j, a2, k2)]
+        self._epi_jakb = (j, a2, k2, b2)
+        # NIAC rows: (k, j), j != k; X*A entries of r_k, kappa_k, kappa_j, A entries of t[j, ., k], m.
+        kk, jj = np.nonzero(~np.eye(K, dtype=bool))
+        self.niac_index = np.stack([kk, jj], axis=1)
+        n_niac = kk.size
+        row = n_nias + n_epi + np.arange(n_niac)
+        xa = np.arange(X * A)
+        aa = np.arange(A)
+        rows += [np.repeat(row, X * A), row, row, np.repeat(row, A), row]
+        cols += [(kk[:, None] * X * A + xa[None, :]).ravel(), self._o_kappa + kk, self._o_kappa + jj,
+                 tidx(jj[:, None], aa[None, :], kk[:, None]).ravel(), np.full(n_niac, self._o_m)]
+        self._niac_kj = (kk, jj)
+        self.n_rows = n_nias + n_epi + n_niac
+        self._rows = np.concatenate(rows)
+        self._cols = np.concatenate(cols)
+        self._n_nias, self._n_epi, self._n_niac = n_nias, n_epi, n_niac
+
+    # -- values (depend on the data) ----------------------------------------------------
+    def _values(self, kernels: np.ndarray, prior: np.ndarray):
         K, X, A = self.shape
         joint, pa, chosen, post = _joint_and_posterior(kernels, prior)
-        post_flat = post.transpose(1, 0, 2).reshape(X, K * A)
-        self.post_rep.value = post_flat[:, self._rows_a]
-        self.nias_off.value = np.where(chosen.reshape(-1)[self._rows_a], 0.0, 2.0)
-        self.joint.value = joint.transpose(1, 0, 2).reshape(X, K * A)
+        k, a, b = self._nias_kab
+        pk = post[k, :, a]  # (n_nias, X): p_k(x|a)
+        n_nias = k.size
+        vals = [pk.ravel(), -pk.ravel(), np.ones(n_nias)]
+        j, a2, k2, b2 = self._epi_jakb
+        vals += [joint[j, :, a2].ravel(), -np.ones(j.size)]
+        kk, jj = self._niac_kj
         mask = 1.0 - _same_strategy(joint).astype(float)
-        np.fill_diagonal(mask, 0.0)
-        self.margin_mask.value = mask
-        if self.objective == "sparsest":
-            if self.m.value is None:
-                raise ValueError("set RibumLP.m.value (the fixed margin) before set_data for 'sparsest'")
-            self._niac_margin.value = mask * float(self.m.value)
+        vals += [-joint[kk].reshape(kk.size, X * A).ravel(), np.ones(kk.size), -np.ones(kk.size),
+                 np.ones(kk.size * A), mask[kk, jj]]
+        rhs = np.zeros(self.n_rows)
+        rhs[:n_nias] = np.where(chosen[k, a], 0.0, 2.0)
+        return np.concatenate(vals), rhs
 
-    def solve(self, solver: str | None = None, **kwargs):
-        """Solve with the current parameters; returns (margin, utilities (K,X,A), costs, status)."""
+    def _build(self, vals, rhs):
+        import cvxpy as cp
+
+        z = cp.Variable(self.n_var, name="z")
+        nr = self._o_kappa
+        if self.parametric:
+            self._vals = cp.Parameter(vals.size, name="values")
+            self._rhs = cp.Parameter(self.n_rows, name="rhs")
+            nnz = self._rows.size
+            S_col = sp.csr_matrix((np.ones(nnz), (np.arange(nnz), self._cols)), shape=(nnz, self.n_var))
+            S_row = sp.csr_matrix((np.ones(nnz), (self._rows, np.arange(nnz))), shape=(self.n_rows, nnz))
+            lhs = S_row @ cp.multiply(self._vals, S_col @ z)
+            rhs_expr = self._rhs
+        else:
+            M = sp.csr_matrix((vals, (self._rows, self._cols)), shape=(self.n_rows, self.n_var))
+            lhs = M @ z
+            rhs_expr = rhs
+        cons = [lhs <= rhs_expr, z[:nr] >= 0, z[:nr] <= 1, z[self._o_kappa] == 0]
+        if self.objective == "max_margin":
+            cons.append(z[self._o_m] <= 1)
+            obj = cp.Maximize(z[self._o_m])
+        else:
+            self._fixed_m = cp.Parameter(nonneg=True, name="m")
+            cons.append(z[self._o_m] == self._fixed_m)
+            obj = cp.Minimize(cp.sum(z[:nr]))
+        self._z = z
+        self._problem = cp.Problem(obj, cons)
+
+    def solve(self, kernels: np.ndarray, prior: np.ndarray, *, margin: float | None = None,
+              solver: str | None = None, **kwargs):
+        """Solve for validated kernels (K, X, A) and prior (X,).
+
+        Returns (m, utilities (K, X, A), costs (K,) with min 0, status, solver name).
+        """
         import cvxpy as cp
 
         from .budget import _default_lp_solver
 
+        vals, rhs = self._values(kernels, prior)
+        if self._problem is None or not self.parametric:
+            self._build(vals, rhs)
+        if self.parametric:
+            self._vals.value = vals
+            self._rhs.value = rhs
+        if self.objective == "sparsest":
+            if margin is None:
+                raise ValueError("the 'sparsest' objective needs a fixed margin")
+            self._fixed_m.value = float(margin)
         name = solver or _default_lp_solver()
         try:
-            self.problem.solve(solver=name, **kwargs)
+            self._problem.solve(solver=name, **kwargs)
         except cp.error.SolverError as exc:
             raise ValueError(f"RIBUM LP: solver {name} failed: {exc}") from None
-        status = self.problem.status
-        if status not in ("optimal", "optimal_inaccurate") or self.r.value is None:
+        status = self._problem.status
+        z = self._z.value
+        if status not in ("optimal", "optimal_inaccurate") or z is None:
             raise ValueError(f"RIBUM LP ({self.objective}): solver {name} returned status '{status}'")
         K, X, A = self.shape
-        util = np.asarray(self.r.value).reshape(X, K, A).transpose(1, 0, 2)
-        util = np.clip(util, 0.0, 1.0)
-        kappa = np.asarray(self.kappa.value, dtype=float)
-        kappa = kappa - kappa.min()
-        return float(self.m.value), util, kappa, status, name
+        util = np.clip(z[: self._o_kappa].reshape(K, X, A), 0.0, 1.0)
+        kappa = z[self._o_kappa : self._o_t].copy()
+        kappa -= kappa.min()
+        return float(z[self._o_m]), util, kappa, status, name
 
 
 def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str | None = None, *,
@@ -358,18 +400,13 @@ def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str 
     if objective not in ("max_margin", "sparsest"):
         raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
     K, X, A = p.shape
-    lp = RibumLP(K, X, A, "max_margin")
-    lp.set_data(p, pi)
-    m_star, util, kappa, status, name = lp.solve(solver)
+    m_star, util, kappa, status, name = RibumLP(K, X, A, "max_margin").solve(p, pi, solver=solver)
     used = "max_margin"
     if objective == "sparsest" and m_star > tol:
         fixed = 0.5 * m_star if margin is None else float(margin)
         if not (0 < fixed <= m_star + tol):
             raise ValueError(f"margin for 'sparsest' must lie in (0, m*] = (0, {m_star:.6g}], got {fixed}")
-        sparse_lp = RibumLP(K, X, A, "sparsest")
-        sparse_lp.m.value = fixed
-        sparse_lp.set_data(p, pi)
-        _, util, kappa, status, name = sparse_lp.solve(solver)
+        _, util, kappa, status, name = RibumLP(K, X, A, "sparsest").solve(p, pi, margin=fixed, solver=solver)
         m_star, used = fixed, "sparsest"
     return _result(p, pi, m_star, util, kappa, status, name, used, tol)
 

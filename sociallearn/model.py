@@ -32,7 +32,6 @@ arithmetic but reached along different paths are treated alike.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 

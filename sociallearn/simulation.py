@@ -49,6 +49,8 @@ class SimulationResult:
         The first k in 0..n_agents with the public belief ``pi_k`` in the cascade
         set (agents k+1, k+2, ... herd); equivalently the number of agents that
         acted before the cascade. ``-1`` when no cascade started in the horizon.
+        With a moving state the belief keeps drifting by ``P' pi`` inside a
+        cascade and may leave the set again; this is the *first* entry.
     cascade_action : ndarray of int64, shape (n_runs,)
         The herd's action (``-1`` when no cascade).
     true_state : ndarray of int64, shape (n_runs,)

@@ -117,15 +117,11 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
 
     item_probs : (n_items, A); item_env, item_state : (n_items,) ints.
     """
-    from ribum.inattention import TOL, RibumLP
-
     rng = np.random.default_rng(seed)
     cells = [[np.flatnonzero((item_env == k) & (item_state == x)) for x in range(n_states)]
              for k in range(n_envs)]
     A = item_probs.shape[1]
-    # one parametrized LP, re-solved for every resample without recompiling
-    lp = RibumLP(n_envs, n_states, A, "max_margin")
-    tol = float(TOL)
+    tol = 0.0
     margins = np.empty(n_boot)
     for b in range(n_boot):
         kern = np.empty((n_envs, n_states, A))
@@ -134,8 +130,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
                 idx = rng.choice(cells[k][x], size=len(cells[k][x]), replace=True)
                 kern[k, x] = item_probs[idx].mean(axis=0)
         kern /= kern.sum(axis=2, keepdims=True)
-        lp.set_data(kern, prior)
-        margins[b] = lp.solve()[0]
+        margins[b], tol = _resolve(kern, prior)
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
         "n_boot": int(n_boot),
@@ -144,6 +139,18 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
         "fraction_passed": float(np.mean(margins > tol)),
         "margin_interval_95": np.quantile(margins, [0.025, 0.975]).tolist(),
     }
+
+
+def _resolve(kern, prior) -> tuple[float, float]:
+    """Margin and tolerance of :func:`ribum.check_ribum`; falls back to CLARABEL
+    when the default solver fails on a degenerate resample."""
+    import ribum
+
+    try:
+        res = ribum.check_ribum(kern, prior)
+    except ValueError:
+        res = ribum.check_ribum(kern, prior, solver="CLARABEL")
+    return float(res.margin), float(res.tol)
 
 
 def counts_bootstrap(counts, prior, *, n_boot: int, seed: int) -> dict[str, Any]:
@@ -171,9 +178,10 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     prior : (X,) prior ``pi0``.
     counts : (K, X, A) action counts (sampled) or pseudo-counts (sums of exact
         per-text probabilities); they set the width of the informativeness interval.
-    exact : whether the kernels are exact (from log-probabilities); then the
-        bootstrap resamples texts (needs ``item_probs``, ``item_env``,
-        ``item_state``), otherwise responses (:func:`ribum.bootstrap_ribum`).
+    exact : whether the kernels are exact (from log-probabilities).
+    item_probs, item_env, item_state : per-item action distributions (n, A) and
+        their environment and state; when given, the bootstrap resamples items
+        (texts), otherwise responses (:func:`ribum.bootstrap_ribum` on ``counts``).
     n_boot : bootstrap replications (0 skips the bootstrap).
 
     Returns
@@ -205,10 +213,14 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     }
     if K < 2:
         out["niac_note"] = ("one environment: NIAC compares environments and needs K >= 2, so only NIAS "
-                            "(no improving action switch) is tested; the costs are not identified")
+                            "(no improving action switch) is tested and the attention cost is not "
+                            "identified. With one environment NIAS holds whenever the chosen actions reveal "
+                            "distinct posteriors (the quadratic scoring rule r(x, a) = 2 p(x|a) - sum_y p(y|a)^2 "
+                            "rationalizes them), so a pass here is weak evidence; it fails only when two "
+                            "actions reveal the same posterior")
     if n_boot > 0:
         try:
-            if exact:
+            if item_probs is not None:
                 out["bootstrap"] = text_bootstrap(np.asarray(item_probs), np.asarray(item_env),
                                                   np.asarray(item_state), prior, kernels.shape[1], K,
                                                   n_boot=n_boot, seed=seed)
@@ -226,17 +238,19 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     names = list(env_names) if env_names is not None else [str(k) for k in range(K)]
     if res.passed and out["informative"]:
         verdict = "consistent"
-        text = (f"Consistent with rationally inattentive Bayesian utility maximization: NIAS"
-                f"{' and NIAC' if K >= 2 else ''} hold with margin {res.margin:.4g} > 0.")
+        text = (f"Consistent with rationally inattentive Bayesian utility maximization: "
+                f"{'NIAS and NIAC hold' if K >= 2 else 'NIAS holds (NIAC untestable with one environment)'} "
+                f"with margin {res.margin:.4g} > 0.")
     elif res.passed:
         verdict = "consistent_uninformative"
-        text = (f"NIAS{' and NIAC' if K >= 2 else ''} hold (margin {res.margin:.4g}), but the actions carry "
+        text = (f"{'NIAS and NIAC hold' if K >= 2 else 'NIAS holds'} (margin {res.margin:.4g}), but the actions carry "
                 f"almost no information about the state (I(X;A) < {UNINFORMATIVE_BITS} bits in every "
                 "environment), so the test has little power.")
     elif not out["informative"]:
         verdict = "uninformative"
         text = (f"Uninformative, not evidence of irrationality: the actions carry almost no information about "
-                f"the state (I(X;A) < {UNINFORMATIVE_BITS} bits in every environment: "
+                f"the state (I(X;A) below {UNINFORMATIVE_BITS} bits, or no significant dependence, in every "
+                "environment: "
                 + ", ".join(f"{n}={e['mutual_information_bits']:.3g}"
                             for n, e in zip(names, out["informativeness"]))
                 + f"), and the LP margin {res.margin:.3g} is not positive.")

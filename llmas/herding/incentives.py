@@ -29,7 +29,8 @@ def incentive_sweep(likelihood: np.ndarray, action_cost: np.ndarray, prior: np.n
     action_cost : array (2, A); the agents' utility is ``-action_cost``
     prior : array (2,)
     thresholds : array, optional
-        Values of ``t`` in ``[0, 0.5]`` (default 21 points): pay while ``t < pi(0) < 1 - t``.
+        Values of ``t`` in ``[0, 0.5]`` (default: 16 points in [0, 0.15], where herding starts
+        for informative sensors, and 7 in [0.2, 0.5]): pay while ``t < pi(0) < 1 - t``.
     weight : float
         Price of a wrong final estimate in the platform's objective.
     n_agents, n_runs : int
@@ -51,7 +52,8 @@ def incentive_sweep(likelihood: np.ndarray, action_cost: np.ndarray, prior: np.n
 
     c = np.asarray(action_cost, dtype=float)
     prob = IncentiveProblem(likelihood, utility=-c)
-    ts = np.linspace(0.0, 0.5, 21) if thresholds is None else np.asarray(thresholds, dtype=float)
+    ts = (np.r_[np.linspace(0.0, 0.15, 16), np.linspace(0.2, 0.5, 7)] if thresholds is None
+          else np.asarray(thresholds, dtype=float))
     if np.any((ts < 0) | (ts > 0.5)):
         raise ValueError("symmetric incentive thresholds must lie in [0, 0.5]")
     rows = {k: [] for k in ("paid", "paid_se", "accuracy", "accuracy_se", "accuracy_realized", "objective",

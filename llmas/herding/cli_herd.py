@@ -1,0 +1,47 @@
+"""``llmsl herd``: when does a chain of agents using this LLM as a sensor herd, and on what?"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._cli_common import add_sensor_arguments, build_sensor, command_record
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_sensor_arguments(parser, default_labels="full")
+    g = parser.add_argument_group("social learning")
+    g.add_argument("--cost", choices=["zero_one", "ordinal"], default="zero_one",
+                   help="action cost c[x, a]: 1{a != x}, or |x - a| / (X - 1) for ordered states")
+    g.add_argument("--tie-rule", choices=["uniform", "own_signal", "first"], default="uniform")
+    g.add_argument("--n-agents", type=int, default=100, help="agents per chain")
+    g.add_argument("--n-runs", type=int, default=1000, help="chains per (prior, true state)")
+    g.add_argument("--n-priors", type=int, default=25, help="points of the prior grid p in [0.02, 0.98]")
+    g.add_argument("--prior-strength", type=float, default=1.0, help="Dirichlet pseudo-count per cell of B")
+    g.add_argument("--n-posterior", type=int, default=200, help="posterior samples of B for threshold intervals")
+    g.add_argument("--draw-from-b", action="store_true",
+                   help="agents observe y ~ B_hat instead of the model's real labels resampled per state")
+    parser.add_argument("--out", default="report-herd", help="report folder (default ./report-herd)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .analysis import analyze_herding, zero_one_cost
+    from .pipeline import write_herd_report
+
+    try:
+        sensor = build_sensor(args)
+        X = sensor.n_states
+        cost = zero_one_cost(X) if args.cost == "zero_one" else \
+            np.abs(np.subtract.outer(np.arange(X), np.arange(X))) / (X - 1)
+        report = analyze_herding(sensor, cost, priors=np.linspace(0.02, 0.98, args.n_priors),
+                                 n_agents=args.n_agents, n_runs=args.n_runs, tie_rule=args.tie_rule,
+                                 prior_strength=args.prior_strength, n_posterior=args.n_posterior,
+                                 resample=not args.draw_from_b, seed=args.seed, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"llmsl herd: {exc}", file=sys.stderr)
+        return 2
+    out = write_herd_report(report, args.out, command=command_record(args, "herd"))
+    print(report.summary())
+    print(f"\nreport written to {out}/ (report.json, report.md, PNG plots)")
+    return 0
