@@ -220,25 +220,26 @@ class RibumLP:
 
     ``off_ka`` = 0 for chosen actions and 2 (inactive, as |gain| <= 1 and m <= 1)
     for actions with p_k(a) = 0; ``mask_kj`` = 0 for pairs with the same
-    strategy (module docstring). The sparsity pattern depends only on (K, X, A),
-    so with ``parametric=True`` the nonzero values are a CVXPY Parameter
-    (A z = S_row (vals * (S_col z)), DPP) and :meth:`solve` re-solves new data
-    without recompiling (used by :func:`bootstrap_ribum`).
+    strategy (module docstring). The sparsity pattern depends only on (K, X, A)
+    and is built once; new data only refill the nonzero values, which is what
+    :func:`bootstrap_ribum` relies on. (A CVXPY Parameter holding the nonzero
+    values, A z = S_row (vals * (S_col z)), is DPP but makes CVXPY build a
+    dense parameter tensor of hundreds of GB at K = 20, so the bootstrap
+    re-solves through HiGHS directly, :meth:`solve_highs`.)
     """
 
-    def __init__(self, K: int, X: int, A: int, objective: str = "max_margin", *, parametric: bool = False):
+    def __init__(self, K: int, X: int, A: int, objective: str = "max_margin"):
         if objective not in ("max_margin", "sparsest"):
             raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
         self.shape = (K, X, A)
         self.objective = objective
-        self.parametric = parametric
         nr = K * X * A
         self._o_kappa = nr
         self._o_t = nr + K
         self._o_m = nr + K + K * A * K
         self.n_var = self._o_m + 1
         self._pattern()
-        self._problem = None
+        self.problem = None
 
     # -- sparsity pattern (depends on the shape only) --------------------------------
     def _pattern(self) -> None:
@@ -297,37 +298,27 @@ class RibumLP:
         rhs[:n_nias] = np.where(chosen[k, a], 0.0, 2.0)
         return np.concatenate(vals), rhs
 
-    def _build(self, vals, rhs):
-        import cvxpy as cp
+    def matrix(self, kernels: np.ndarray, prior: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The constraint matrix and right-hand side (rows ``A z <= b``) for validated data."""
+        vals, rhs = self._values(kernels, prior)
+        M = sp.csr_matrix((vals, (self._rows, self._cols)), shape=(self.n_rows, self.n_var))
+        return M, rhs
 
-        z = cp.Variable(self.n_var, name="z")
-        nr = self._o_kappa
-        if self.parametric:
-            self._vals = cp.Parameter(vals.size, name="values")
-            self._rhs = cp.Parameter(self.n_rows, name="rhs")
-            nnz = self._rows.size
-            S_col = sp.csr_matrix((np.ones(nnz), (np.arange(nnz), self._cols)), shape=(nnz, self.n_var))
-            S_row = sp.csr_matrix((np.ones(nnz), (self._rows, np.arange(nnz))), shape=(self.n_rows, nnz))
-            lhs = S_row @ cp.multiply(self._vals, S_col @ z)
-            rhs_expr = self._rhs
-        else:
-            M = sp.csr_matrix((vals, (self._rows, self._cols)), shape=(self.n_rows, self.n_var))
-            lhs = M @ z
-            rhs_expr = rhs
-        cons = [lhs <= rhs_expr, z[:nr] >= 0, z[:nr] <= 1, z[self._o_kappa] == 0]
-        if self.objective == "max_margin":
-            cons.append(z[self._o_m] <= 1)
-            obj = cp.Maximize(z[self._o_m])
-        else:
-            self._fixed_m = cp.Parameter(nonneg=True, name="m")
-            cons.append(z[self._o_m] == self._fixed_m)
-            obj = cp.Minimize(cp.sum(z[:nr]))
-        self._z = z
-        self._problem = cp.Problem(obj, cons)
+    def _unpack(self, z: np.ndarray):
+        K, X, A = self.shape
+        util = np.clip(z[: self._o_kappa].reshape(K, X, A), 0.0, 1.0)
+        kappa = z[self._o_kappa : self._o_t].copy()
+        kappa -= kappa.min()
+        return float(z[self._o_m]), util, kappa
 
     def solve(self, kernels: np.ndarray, prior: np.ndarray, *, margin: float | None = None,
-              solver: str | None = None, **kwargs):
-        """Solve for validated kernels (K, X, A) and prior (X,).
+              solver: str | None = None, **solver_opts):
+        """Solve with CVXPY for validated kernels (K, X, A) and prior (X,).
+
+        The problem is ``M @ z <= b`` with one constant sparse M (compiled by CVXPY
+        in a fraction of a second) plus the box 0 <= r <= 1, kappa_0 = 0 and m <= 1.
+        HiGHS runs its interior-point method without crossover by default (several
+        times faster than simplex on this LP).
 
         Returns (m, utilities (K, X, A), costs (K,) with min 0, status, solver name).
         """
@@ -335,30 +326,55 @@ class RibumLP:
 
         from .budget import _default_lp_solver
 
-        vals, rhs = self._values(kernels, prior)
-        if self._problem is None or not self.parametric:
-            self._build(vals, rhs)
-        if self.parametric:
-            self._vals.value = vals
-            self._rhs.value = rhs
-        if self.objective == "sparsest":
+        M, rhs = self.matrix(kernels, prior)
+        nr = self._o_kappa
+        z = cp.Variable(self.n_var, name="z")
+        cons = [M @ z <= rhs, z[:nr] >= 0, z[:nr] <= 1, z[self._o_kappa] == 0]
+        if self.objective == "max_margin":
+            cons.append(z[self._o_m] <= 1)
+            obj = cp.Maximize(z[self._o_m])
+        else:
             if margin is None:
                 raise ValueError("the 'sparsest' objective needs a fixed margin")
-            self._fixed_m.value = float(margin)
+            cons.append(z[self._o_m] == float(margin))
+            obj = cp.Minimize(cp.sum(z[:nr]))
+        problem = cp.Problem(obj, cons)
         name = solver or _default_lp_solver()
+        if name == "HIGHS" and not solver_opts:
+            solver_opts = {"highs_options": {"solver": "ipm", "run_crossover": "off"}}
         try:
-            self._problem.solve(solver=name, **kwargs)
+            problem.solve(solver=name, **solver_opts)
         except cp.error.SolverError as exc:
             raise ValueError(f"RIBUM LP: solver {name} failed: {exc}") from None
-        status = self._problem.status
-        z = self._z.value
-        if status not in ("optimal", "optimal_inaccurate") or z is None:
+        status = problem.status
+        if status not in ("optimal", "optimal_inaccurate") or z.value is None:
             raise ValueError(f"RIBUM LP ({self.objective}): solver {name} returned status '{status}'")
-        K, X, A = self.shape
-        util = np.clip(z[: self._o_kappa].reshape(K, X, A), 0.0, 1.0)
-        kappa = z[self._o_kappa : self._o_t].copy()
-        kappa -= kappa.min()
-        return float(z[self._o_m]), util, kappa, status, name
+        self.problem = problem
+        return (*self._unpack(np.asarray(z.value)), status, name)
+
+    def solve_highs(self, kernels: np.ndarray, prior: np.ndarray):
+        """The max-margin LP straight through HiGHS (``scipy.optimize.linprog``).
+
+        Same matrix as :meth:`solve` without CVXPY's compilation step, for the
+        many re-solves of a bootstrap. Returns (m, utilities, costs, status).
+        """
+        from scipy.optimize import linprog
+
+        if self.objective != "max_margin":
+            raise ValueError("solve_highs supports the max_margin objective only")
+        M, rhs = self.matrix(kernels, prior)
+        c = np.zeros(self.n_var)
+        c[self._o_m] = -1.0
+        lo = np.full(self.n_var, -np.inf)
+        hi = np.full(self.n_var, np.inf)
+        lo[: self._o_kappa] = 0.0
+        hi[: self._o_kappa] = 1.0
+        lo[self._o_kappa] = hi[self._o_kappa] = 0.0
+        hi[self._o_m] = 1.0
+        res = linprog(c, A_ub=M, b_ub=rhs, bounds=np.stack([lo, hi], axis=1), method="highs-ipm")
+        if res.status != 0 or res.x is None:
+            raise ValueError(f"RIBUM LP (HiGHS): status {res.status}: {res.message}")
+        return (*self._unpack(res.x), "optimal")
 
 
 def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str | None = None, *,

@@ -84,7 +84,8 @@ def test_budget_file(tmp_path):
         for _ in range(10):
             p1, p2 = rng.uniform(0.5, 2, 2)
             rows.append(f"s{s},{p1},{p2},{0.5 / p1},{0.5 / p2}")   # Cobb-Douglas, half the income each
-    rows += ["s2,1,2,1,0", "s2,2,1,0,1"]                               # a WARP violation
+    # a strict WARP violation: at p=(1,2) (0,1) costs 2 > 1.8 for (1,0.4); at p=(2,1) the reverse
+    rows += ["s2,1,2,0,1", "s2,2,1,1,0.4"]
     rows += ["s2,1,1,1,1"] * 8
     p.write_text("\n".join(rows) + "\n")
     rep = audit_file(p, "budget", n_sim=20, n_random=3)

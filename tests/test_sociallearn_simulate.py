@@ -174,3 +174,22 @@ def test_bad_simulate_input(args, kwargs, match):
     m = SocialLearningModel.binary_symmetric(0.7)
     with pytest.raises(ValueError, match=match):
         simulate(m, *args, **kwargs)
+
+
+def test_inverse_cdf_never_draws_zero_probability_categories():
+    from sociallearn.simulation import _cum_table, _draw
+
+    probs = np.array([[0.1, 0.2, 0.7, 0.0], [0.0, 1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3, 0.0]])
+    u = np.array([0.0, 0.05, 0.1, 0.31, 0.2999999999, 0.5, np.nextafter(1.0, 0.0)])
+    for row in probs:
+        draws = _draw(u, np.broadcast_to(_cum_table(row), (u.size, 3)))
+        assert np.all(row[draws] > 0)
+    np.testing.assert_array_equal(_draw(u, np.broadcast_to(_cum_table(probs[0]), (u.size, 3))),
+                                  [0, 0, 1, 2, 1, 2, 2])
+
+
+def test_lattice_size_guard():
+    rng = np.random.default_rng(2)
+    m = random_model(rng, X=3, Y=4, A=3)
+    with pytest.raises(RuntimeError, match="max_states"):
+        simulate(m, [0.3, 0.3, 0.4], 40, 2000, seed=0, max_states=3)

@@ -46,6 +46,16 @@ _LOGIT_BUDGET = 100_000_000
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
+def _common_prefix_len(seqs: list[list[int]]) -> int:
+    first = seqs[0]
+    n = min(len(s) for s in seqs)
+    for i in range(n):
+        t = first[i]
+        if any(s[i] != t for s in seqs):
+            return i
+    return n
+
+
 def _set_threads(num_threads: int | None) -> int:
     import torch
 
@@ -228,30 +238,53 @@ class TransformersBackend(Backend):
                 start += bs
 
     def _score_chunk(self, items: list[tuple[list[int], list[list[int]]]]) -> np.ndarray:
+        """Total log-probabilities (B, C) of each choice after each prompt of one chunk.
+
+        Three passes, each batched: (1) the longest token prefix shared by all
+        prompts of the chunk (chat template, system prompt, common instruction)
+        is encoded once; (2) each prompt's remaining tokens, right-padded, reuse
+        the prefix's keys/values; the next-token distribution is read at each
+        prompt's own last token; (3) all (prompt, choice) pairs at once, reusing
+        their prompt's keys/values.  Padding sits between a prompt and its
+        choice tokens, masked out, with explicit position ids, so every score is
+        that of the unpadded sequence.
+        """
         import torch
 
         B = len(items)
-        C = max(len(c) for _, c in items)
+        C = len(items[0][1])
         if any(len(c) != C for _, c in items):
             raise ValueError("every prompt in one choice_probs call must have the same number of choices")
-        Lp = max(len(p) for p, _ in items)
-        ids = torch.full((B, Lp), self._pad_id, dtype=torch.long)
-        mask = torch.zeros((B, Lp), dtype=torch.long)
-        for b, (p, _) in enumerate(items):
-            ids[b, Lp - len(p):] = torch.tensor(p)
-            mask[b, Lp - len(p):] = 1
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        prompts = [p for p, _ in items]
+        P = _common_prefix_len(prompts) if B > 1 else 0
+        P = min(P, min(len(p) for p in prompts) - 1)  # each prompt keeps >= 1 own token
+        base = self.hf_model.base_model
+        head = self.hf_model.get_output_embeddings()
         dev = self.device
-        out = self.hf_model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                            use_cache=True, logits_to_keep=1)
-        first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).cpu()  # (B, V)
+        past = None
+        if P > 0:
+            pre = base(input_ids=torch.tensor([prompts[0][:P]], device=dev), use_cache=True)
+            past = pre.past_key_values
+            past.batch_repeat_interleave(B)
+        lens = torch.tensor([len(p) - P for p in prompts])
+        Ls = int(lens.max())
+        ids = torch.full((B, Ls), self._pad_id, dtype=torch.long)
+        smask = torch.zeros((B, Ls), dtype=torch.long)
+        for b, p in enumerate(prompts):
+            ids[b, :len(p) - P] = torch.tensor(p[P:])
+            smask[b, :len(p) - P] = 1
+        mask = torch.cat([torch.ones((B, P), dtype=torch.long), smask], 1)
+        pos = (P + torch.arange(Ls))[None, :].expand(B, Ls)
+        out = base(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                   past_key_values=past, use_cache=True)
+        last = out.last_hidden_state[torch.arange(B), lens - 1]
+        first = torch.log_softmax(head(last).float(), dim=-1).cpu()  # (B, V)
         total = np.zeros((B, C))
-        Lc = max(len(t) for _, cs in items for t in cs)
         for b, (_, cs) in enumerate(items):
-            total[b] = first[b, [t[0] for t in cs]].numpy()
+            total[b] = first[b, [t[0] for t in cs]].double().numpy()
+        Lc = max(len(t) for _, cs in items for t in cs)
         if Lc == 1:
             return total
-        # Second pass: all (prompt, choice) pairs, each reusing its prompt's keys/values.
         past = out.past_key_values
         past.batch_repeat_interleave(C)
         inp = torch.full((B * C, Lc - 1), self._pad_id, dtype=torch.long)
@@ -265,11 +298,10 @@ class TransformersBackend(Backend):
                     tgt[r, :m] = torch.tensor(t[1:])
                     valid[r, :m] = True
         mask2 = torch.cat([mask.repeat_interleave(C, dim=0), torch.ones((B * C, Lc - 1), dtype=torch.long)], 1)
-        plen = mask.sum(-1).repeat_interleave(C)
-        pos2 = plen[:, None] + torch.arange(Lc - 1)[None, :]
-        out2 = self.hf_model(input_ids=inp.to(dev), attention_mask=mask2.to(dev), position_ids=pos2.to(dev),
-                             past_key_values=past, use_cache=True)
-        logp = torch.log_softmax(out2.logits.float(), dim=-1).cpu()
+        pos2 = (P + lens).repeat_interleave(C)[:, None] + torch.arange(Lc - 1)[None, :]
+        out2 = base(input_ids=inp.to(dev), attention_mask=mask2.to(dev), position_ids=pos2.to(dev),
+                    past_key_values=past, use_cache=True)
+        logp = torch.log_softmax(head(out2.last_hidden_state).float(), dim=-1).cpu()
         tok_lp = logp.gather(-1, tgt[..., None])[..., 0]
         rest = torch.where(valid, tok_lp, torch.zeros_like(tok_lp)).sum(-1).double().numpy()
         return total + rest.reshape(B, C)

@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--spsa-runs", type=int, default=1000, help="simulated runs per SPSA evaluation")
     g.add_argument("--tau", type=float, default=0.02, help="smoothing temperature of the threshold policy")
     g.add_argument("--no-incentives", action="store_true", help="skip the incentive mechanism")
-    g.add_argument("--n-agents", type=int, default=100, help="agents per chain (incentives)")
-    g.add_argument("--n-runs", type=int, default=1000, help="chains per threshold (incentives)")
+    g.add_argument("--n-agents", type=int, default=50, help="agents per chain (incentives)")
+    g.add_argument("--n-runs", type=int, default=500, help="chains per threshold (incentives)")
     parser.add_argument("--out", default="report-control", help="report folder (default ./report-control)")
 
 

@@ -40,6 +40,8 @@ class RevealResult:
     final_belief : ndarray (n_runs, X)
     correct : ndarray of bool (n_runs, n_agents)
         ``a_k`` is a full-information optimal action of the true state.
+    beliefs : ndarray (n_runs, n_agents + 1, X) or None
+        Public beliefs ``pi_0..pi_n`` (with ``record_beliefs=True``).
     """
 
     actions: np.ndarray
@@ -47,6 +49,7 @@ class RevealResult:
     true_state: np.ndarray
     final_belief: np.ndarray
     correct: np.ndarray
+    beliefs: np.ndarray | None = None
 
     def accuracy(self, last: int | None = None) -> np.ndarray:
         """Per run: share of correct labels (over the last ``last`` agents, or all)."""
@@ -56,7 +59,7 @@ class RevealResult:
 
 def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarray], n_agents: int,
                            n_runs: int | None = None, *, true_state=None, observations: Sequence | None = None,
-                           seed=None) -> RevealResult:
+                           seed=None, record_beliefs: bool = False) -> RevealResult:
     r"""Simulate many chains under a reveal policy, vectorized over runs.
 
     Parameters
@@ -78,6 +81,8 @@ def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarr
         Real labels per state to resample (as in ``sociallearn.simulate``);
         ``y ~ B[x]`` otherwise.
     seed : int or Generator
+    record_beliefs : bool
+        Keep the public-belief paths.
 
     Returns
     -------
@@ -136,6 +141,9 @@ def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarr
     runs = np.arange(n)
     actions = np.empty((n, int(n_agents)), dtype=np.int64)
     revealed = np.empty((n, int(n_agents)), dtype=bool)
+    paths = np.empty((n, int(n_agents) + 1, X)) if record_beliefs else None
+    if paths is not None:
+        paths[:, 0] = pi
     for k in range(int(n_agents)):
         u = rng.random(n)
         if observations is not None:
@@ -159,4 +167,6 @@ def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarr
             pi[idx] = num / num.sum(axis=1, keepdims=True)
         actions[:, k] = a
         revealed[:, k] = rv
-    return RevealResult(actions, revealed, x, pi, ok[x[:, None], actions])
+        if paths is not None:
+            paths[:, k + 1] = pi
+    return RevealResult(actions, revealed, x, pi, ok[x[:, None], actions], paths)

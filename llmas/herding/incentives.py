@@ -18,8 +18,8 @@ __all__ = ["incentive_sweep"]
 
 
 def incentive_sweep(likelihood: np.ndarray, action_cost: np.ndarray, prior: np.ndarray, *,
-                    thresholds: np.ndarray | None = None, weight: float = 5.0, n_agents: int = 100,
-                    n_runs: int = 1000, spsa_iter: int = 100, tau: float = 0.02, seed: int = 0,
+                    thresholds: np.ndarray | None = None, weight: float = 5.0, n_agents: int = 50,
+                    n_runs: int = 500, spsa_iter: int = 60, spsa_runs: int = 200, tau: float = 0.005, seed: int = 0,
                     progress: bool = False) -> dict:
     r"""Sweep the symmetric incentive threshold ``t`` and tune it by SPSA.
 
@@ -34,10 +34,15 @@ def incentive_sweep(likelihood: np.ndarray, action_cost: np.ndarray, prior: np.n
     weight : float
         Price of a wrong final estimate in the platform's objective.
     n_agents, n_runs : int
-    spsa_iter : int
-        SPSA iterations for the optimal ``t`` (0: skip).
+    spsa_iter, spsa_runs : int
+        SPSA iterations for the optimal ``t`` (0: skip) and runs per evaluation. SPSA
+        starts from the best threshold of the sweep: where nothing is paid the
+        objective is flat in ``t`` (zero gradient), so a start far inside that
+        region never moves.
     tau : float
-        Smoothing temperature of the SPSA policy.
+        Smoothing temperature of the SPSA policy; small, because the pay region's
+        edge matters only within the narrow band of beliefs where herding starts
+        (a wide smoothing moves the optimum of the smoothed objective).
     seed : int
         Every threshold of the sweep uses the same seed (common random numbers).
 
@@ -77,11 +82,14 @@ def incentive_sweep(likelihood: np.ndarray, action_cost: np.ndarray, prior: np.n
     sweep = {"thresholds": ts.tolist(), **rows}
     optimum = None
     if spsa_iter:
+        t_start = float(np.clip(ts[int(np.argmin(rows["objective"]))], 0.005, 0.495))
         opt = prob.optimize_threshold(prior, n_agents, weight=weight, kind="symmetric", tau=tau,
-                                      n_iter=int(spsa_iter), n_runs=max(200, n_runs // 2), seed=seed)
+                                      thresholds0=t_start, n_iter=int(spsa_iter), n_runs=int(spsa_runs), seed=seed,
+                                      c=0.02, max_step=0.01)
         optimum = {"threshold": float(opt.thresholds[0]), "objective": opt.cost.mean,
                    "objective_se": opt.cost.std_error, "history": opt.threshold_history[:, 0].tolist(),
-                   "n_iter": int(spsa_iter)}
+                   "n_iter": int(spsa_iter), "n_runs": int(spsa_runs), "start": t_start,
+                   "spsa": {"c": 0.02, "max_step": 0.01, "tau": float(tau)}}
     best = int(np.argmin(rows["objective"]))
     summary = (f"incentives (weight {weight} per unit of error, {n_agents} agents): never paying gives accuracy "
                f"{rows['accuracy'][-1]:.3f} at cost 0; always paying gives accuracy {rows['accuracy'][0]:.3f} "
