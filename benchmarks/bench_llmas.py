@@ -38,10 +38,9 @@ CHOICES8 = ["Yes", "No", "Maybe", "Not sure", "Definitely yes", "Definitely not"
 
 
 def prompt(i: int) -> str:
+    """About 60 tokens once the chat template and SmolLM2's default system prompt are added."""
     t = TEXTS[i % len(TEXTS)]
-    return (f"Read the following comment posted on a public forum (comment number {i}) and decide whether it "
-            f"is toxic, insulting or hateful towards any person or group. Comment: \"{t}\". "
-            f"Answer with a single word.")
+    return f"Comment {i}: \"{t}\". Is this comment toxic or hateful? Answer with one word."
 
 
 def time_cached_load() -> float:
@@ -55,6 +54,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-convert", action="store_true", help="do not time the GGUF conversion (~25 s)")
     ap.add_argument("--quick", action="store_true", help="fewer prompts")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: backend default)")
+    ap.add_argument("--out", default=str(HERE / "bench_llmas.json"), help="JSON output path")
     args = ap.parse_args()
 
     import torch
@@ -72,7 +73,7 @@ def main() -> int:
             convert_gguf(default_model_gguf(), Path(d) / "m")
             res["first_load_convert_s"] = time.perf_counter() - t0
     res["cached_load_fresh_process_s"] = time_cached_load()
-    be = default_backend(cache=False)
+    be = default_backend(cache=False, num_threads=args.threads)
     res["cached_load_in_process_s"] = be.load_seconds
     res["torch_threads"] = torch.get_num_threads()
     n_tok = [len(be._encode(be.render([{"role": "user", "content": prompt(i)}]))) for i in range(16)]
@@ -134,7 +135,7 @@ def main() -> int:
     print(f"{'cache replay, answers/s':<44}{cr['answers_per_s']:>12.0f}")
     print(f"{'cache replay hit rate / model calls':<44}{cr['hit_rate']:>8.2f} / {cr['model_calls']}")
     print(f"{'cache mixed run hit rate':<44}{res['cache_mixed_hit_rate']:>12.2f}")
-    (HERE / "bench_llmas.json").write_text(json.dumps(res, indent=2))
+    Path(args.out).write_text(json.dumps(res, indent=2))
     return 0
 
 

@@ -7,10 +7,11 @@ the decoding parameters and the seed.  Canonical JSON means ``sort_keys=True``,
 ``separators=(",", ":")`` and ``ensure_ascii=False``, so two requests that are
 equal as Python values get the same key on every machine.
 
-Concurrency and durability: the database runs in WAL mode with a busy timeout,
-each thread (and each process, after a fork) opens its own connection, and every
-``put`` is committed immediately (autocommit), so several processes may write at
-once and an interrupted run loses nothing it has already been answered.
+Concurrency and durability: the database runs in WAL mode with a busy timeout;
+each process has one connection, shared by its threads under a lock (a child
+process after a fork opens its own); every ``put`` is committed immediately
+(autocommit), so several processes and threads may write at once and an
+interrupted run loses nothing that has already been answered.
 """
 from __future__ import annotations
 
@@ -116,40 +117,41 @@ class ResponseCache:
         self.timeout = float(timeout)
         self.hits = 0
         self.misses = 0
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._all_conns: list[sqlite3.Connection] = []
-        conn = self._conn()
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._pid = os.getpid()
         # WAL lets readers run beside one writer and makes each commit cheap.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(_SCHEMA)
+        self._execute("PRAGMA journal_mode=WAL")
+        self._execute(_SCHEMA)
 
     # connections ----------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
+        # One connection per process, shared by its threads under self._lock
+        # (a connection per thread would leak one per short-lived pool worker).
+        # After a fork the child opens its own.
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
         conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
                                check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         # NORMAL is durable against a killed process in WAL mode (not against power loss).
         conn.execute("PRAGMA synchronous=NORMAL")
-        self._local.conn = conn
-        self._local.pid = os.getpid()
-        with self._lock:
-            self._all_conns.append(conn)
+        self._db, self._pid = conn, os.getpid()
         return conn
 
-    def close(self) -> None:
-        """Close every connection this object opened (it reopens on next use)."""
+    def _execute(self, sql: str, params=()) -> list[tuple]:
         with self._lock:
-            conns, self._all_conns = self._all_conns, []
-        for c in conns:
-            try:
-                c.close()
-            except sqlite3.Error:
-                pass
-        self._local = threading.local()
+            return self._conn().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close the connection (it reopens on next use)."""
+        with self._lock:
+            if self._db is not None and self._pid == os.getpid():
+                try:
+                    self._db.close()
+                except sqlite3.Error:
+                    pass
+            self._db = None
 
     def __enter__(self) -> ResponseCache:
         return self
@@ -173,7 +175,8 @@ class ResponseCache:
     # reads ----------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
         """Stored value (decoded from JSON) or ``default``."""
-        row = self._conn().execute("SELECT value FROM responses WHERE key=?", (key,)).fetchone()
+        rows = self._execute("SELECT value FROM responses WHERE key=?", (key,))
+        row = rows[0] if rows else None
         with self._lock:
             if row is None:
                 self.misses += 1
@@ -185,11 +188,10 @@ class ResponseCache:
         """``{key: value}`` for those of ``keys`` that are stored (one query per 500 keys)."""
         keys = list(dict.fromkeys(keys))
         out: dict[str, Any] = {}
-        conn = self._conn()
         for i in range(0, len(keys), _IN_CHUNK):
             chunk = keys[i:i + _IN_CHUNK]
             q = f"SELECT key, value FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
-            for k, v in conn.execute(q, chunk):
+            for k, v in self._execute(q, chunk):
                 out[k] = json.loads(v)
         with self._lock:
             self.hits += len(out)
@@ -197,22 +199,22 @@ class ResponseCache:
         return out
 
     def __contains__(self, key: str) -> bool:
-        return self._conn().execute("SELECT 1 FROM responses WHERE key=?", (key,)).fetchone() is not None
+        return bool(self._execute("SELECT 1 FROM responses WHERE key=?", (key,)))
 
     def __len__(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        return int(self._execute("SELECT COUNT(*) FROM responses")[0][0])
 
     def requests(self, op: str | None = None) -> list[dict[str, Any]]:
         """Stored requests (decoded), optionally only those of one operation."""
         q = "SELECT request FROM responses" + (" WHERE op=?" if op else "") + " ORDER BY created"
-        rows = self._conn().execute(q, (op,) if op else ())
+        rows = self._execute(q, (op,) if op else ())
         return [json.loads(r[0]) for r in rows if r[0]]
 
     # writes ---------------------------------------------------------------
     def put(self, key: str, value: Any, *, request: Mapping[str, Any] | None = None) -> None:
         """Store ``value`` (JSON-serializable) under ``key`` and commit at once."""
         req = dict(request) if request is not None else {}
-        self._conn().execute(
+        self._execute(
             "INSERT OR REPLACE INTO responses (key, value, op, backend, model, request, created) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (key, canonical_json(value), str(req.get("op", "")), str(req.get("backend", "")),
@@ -221,7 +223,7 @@ class ResponseCache:
 
     def clear(self) -> None:
         """Delete every stored answer."""
-        self._conn().execute("DELETE FROM responses")
+        self._execute("DELETE FROM responses")
 
     def stats(self) -> dict[str, Any]:
         """``{"path", "entries", "hits", "misses", "hit_rate"}``."""

@@ -453,7 +453,7 @@ def _result(p, pi, m_star, util, kappa, status, name, objective, tol) -> RibumRe
 
 
 def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter: int = 5000,
-                                atol: float = 1e-13) -> np.ndarray:
+                                atol: float = 1e-13, prune: float = 1e-9) -> np.ndarray:
     """Optimal Shannon rational-inattention kernel by Blahut-Arimoto.
 
     Maximises sum_{x,a} pi0(x) p(a|x) r(x,a) - lam I(x; a). The optimum satisfies
@@ -465,6 +465,10 @@ def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter
     utility : (X, A) array or (K, X, A) for several environments (same lam)
     prior : (X,) array or None
     lam : float > 0, the unit cost of information (nats)
+    prune : float
+        Actions whose marginal p(a) ends below ``prune`` are unused at the
+        optimum (Blahut-Arimoto only drives them to 0 geometrically); they get
+        probability exactly 0.
 
     Returns
     -------
@@ -478,7 +482,7 @@ def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter
     """
     r = np.asarray(utility, dtype=float)
     if r.ndim == 3:
-        return np.stack([rational_inattention_kernel(rk, prior, lam, n_iter=n_iter, atol=atol) for rk in r])
+        return np.stack([rational_inattention_kernel(rk, prior, lam, n_iter=n_iter, atol=atol, prune=prune) for rk in r])
     if r.ndim != 2 or not np.all(np.isfinite(r)):
         raise ValueError(f"utility must be a finite (X, A) or (K, X, A) array, got shape {r.shape}")
     if not lam > 0:
@@ -498,5 +502,6 @@ def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter
             q = q_new
             break
         q = q_new
+    q = np.where(q < prune, 0.0, q)
     cond = q[None, :] * ez
     return cond / cond.sum(axis=1, keepdims=True)

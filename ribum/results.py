@@ -211,10 +211,11 @@ class BootstrapResult(_Result):
     margins : (n_boot,) array
         m* of every bootstrap resample.
     pvalue : float
-        Basic-bootstrap p-value of H0 "the true kernels are RIBUM-consistent"
-        (m* >= 0): (1 + #{b : m*_b - m_hat <= m_hat}) / (1 + n_boot).
+        m-out-of-n bootstrap p-value of H0 "m* = 0" (not strictly RIBUM-consistent)
+        against m* > 0. Small values are evidence for consistency (exact
+        definition in :func:`ribum.bootstrap_ribum`).
     ci : (2,) array
-        Basic-bootstrap two-sided interval for m* at level ``level``.
+        Two-sided bootstrap interval for m* at level ``level``.
     pass_rate : float
         Share of resamples with m*_b > tol.
     """
@@ -228,6 +229,7 @@ class BootstrapResult(_Result):
     n_boot: int
     seed: int | None
     solver: str
+    resample_exponent: float | None = None
 
     def summary(self) -> str:
         return "\n".join(
@@ -235,8 +237,8 @@ class BootstrapResult(_Result):
                 "Bootstrap of the RIBUM max-margin LP",
                 f"  m* (point estimate)      {self.margin:.6g}",
                 f"  bootstrap mean / sd      {self.margins.mean():.6g} / {self.margins.std(ddof=1) if self.n_boot > 1 else float('nan'):.6g}",
-                f"  {int(100 * self.level)}% basic interval     [{self.ci[0]:.6g}, {self.ci[1]:.6g}]",
-                f"  p-value (H0: consistent) {self.pvalue:.4g}",
+                f"  {int(100 * self.level)}% interval           [{self.ci[0]:.6g}, {self.ci[1]:.6g}]",
+                f"  p-value (H0: m* = 0)     {self.pvalue:.4g}  (small = evidence of consistency)",
                 f"  resamples passing        {self.pass_rate:.3f} of {self.n_boot}",
             ]
         )

@@ -5,8 +5,11 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import llmas.audit
+from llmas.backends.base import Backend
 from llmas.audit import AuditReport, audit
 from llmas.audit import synthetic as syn
 from llmas.corpora import load_hate_speech
@@ -56,6 +59,20 @@ def test_uninformative_agent_is_reported_as_such():
     assert max(e["mutual_information_bits"] for e in rep.results["informativeness"]) < 1e-9
 
 
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), lam=st.floats(0.05, 0.3))
+def test_property_any_shannon_agent_passes_its_split_fails(seed, lam):
+    rng = np.random.default_rng(seed)
+    k = syn.shannon_kernels(rng.uniform(0, 1, (3, 6, 6)), lam=lam)
+    loc = syn.hate_speech_locator()
+    rep = audit("hate_speech", syn.PlantedAgent(k, loc), n=1, n_boot=0, progress=False)
+    assert rep.passed, rep.margin
+    a, b = np.argsort(-k[0].mean(axis=0))[:2]
+    bad = audit("hate_speech", syn.PlantedAgent(syn.split_kernels(k, a, b), loc), n=1, n_boot=0,
+                progress=False)
+    assert not bad.passed and bad.margin <= 1e-6
+
+
 # ---------------------------------------------------------------- planted agents (sampled)
 def test_sampled_replies_malformed_ones_counted_not_fatal():
     agent = syn.planted_rational(malformed=0.25)
@@ -73,14 +90,14 @@ def test_sampled_replies_malformed_ones_counted_not_fatal():
 
 # ---------------------------------------------------------------- budget
 def test_budget_planted_cobb_douglas_passes_and_random_fails():
-    good = audit("budget", syn.PlantedBudgetAgent("rational"), n=1, n_sim=50, n_random=5, progress=False)
+    good = audit("budget", syn.PlantedBudgetAgent("rational"), n=1, n_sim=50, progress=False)
     r = good.results
     assert r["garp_pass_rate"] == 1.0 and r["ccei"] == [1.0] * 4
     assert all("U" in s["afriat"] for s in r["subjects"])
     # constant share per subject (Cobb-Douglas), the share a persona-specific number in [0.2, 0.8]
     shares = np.asarray(r["shares"])
     assert np.allclose(shares, shares[:, :1], atol=1e-12) and ((shares > 0.19) & (shares < 0.81)).all()
-    bad = audit("budget", syn.PlantedBudgetAgent("random"), n=2, n_sim=50, n_random=5, progress=False)
+    bad = audit("budget", syn.PlantedBudgetAgent("random"), n=2, n_sim=50, progress=False)
     assert bad.results["garp_pass_rate"] < 0.5
     assert bad.results["ccei_median"] < 1.0
     assert bad.results["bronars_power_mean"] > 0.5
@@ -90,7 +107,7 @@ def test_budget_planted_cobb_douglas_passes_and_random_fails():
 @pytest.mark.parametrize("task,n,n_prompts", [("hate_speech", 1, 6 * 3 * 5), ("product_quality", 1, 10 * 3),
                                               ("budget", 1, 4 * 25)])
 def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task, n, n_prompts):
-    rep = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, n_random=3, progress=False)
+    rep = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False)
     assert rep.n_calls == n_prompts
     assert rep.model["backend"] == "transformers"
     out = rep.save(tmp_path / "report")
@@ -100,7 +117,7 @@ def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task
     assert d["design"]["version"] and d["task"] == task and d["versions"]["numpy"]
     back = AuditReport.load(out)
     assert back.results == d["results"]
-    again = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, n_random=3, progress=False)
+    again = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False)
     assert again.n_calls == 0
     assert json.dumps(again.to_dict()["results"]) == json.dumps(rep.to_dict()["results"])
     if task != "budget":
@@ -109,9 +126,22 @@ def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task
         assert "figures" in d and any(f.startswith("utility_") for f in d["figures"])
 
 
-def test_tiny_model_sampling_unparsable_everywhere_gives_clear_error(tiny_backend):
+class _Garbage(Backend):
+    """A backend whose every reply is unparsable."""
+
+    name = "garbage"
+
+    def _complete_missing(self, requests, store):
+        for i, _ in enumerate(requests):
+            store(i, "lorem ipsum")
+
+    def _choice_missing(self, requests, store):  # pragma: no cover - not used
+        raise NotImplementedError
+
+
+def test_sampling_with_nothing_parsable_gives_clear_error():
     with pytest.raises(ValueError, match="parse failures"):
-        audit("product_quality", tiny_backend, n=1, mode="sampling", n_samples=1, progress=False)
+        audit("product_quality", _Garbage("g", cache=False), n=1, mode="sampling", n_samples=1, progress=False)
 
 
 def test_module_is_callable_and_bad_input():

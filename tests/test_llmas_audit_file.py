@@ -88,7 +88,7 @@ def test_budget_file(tmp_path):
     rows += ["s2,1,2,0,1", "s2,2,1,1,0.4"]
     rows += ["s2,1,1,1,1"] * 8
     p.write_text("\n".join(rows) + "\n")
-    rep = audit_file(p, "budget", n_sim=20, n_random=3)
+    rep = audit_file(p, "budget", n_sim=20)
     res = {s["subject"]: s for s in rep.results["subjects"]}
     assert res["s0"]["garp"] and res["s1"]["garp"] and res["s0"]["ccei"] == 1.0
     assert not res["s2"]["garp"] and res["s2"]["ccei"] < 1.0

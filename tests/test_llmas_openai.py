@@ -224,7 +224,7 @@ def test_choice_probs_from_echo_logprobs_is_exact(server, tmp_path):
     prompts = ["Is this insulting?", [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]]
     choices = ["Yes", "No", "Yes, definitely"]
     p = be.choice_probs(prompts, choices)
-    assert p.method == "logprobs" and be.last_choice_method == "logprobs"
+    assert p.method == "logprobs" and be.last_choice_method == "logprobs" and be.supports_logprobs
     expected = np.array([[sum(char_logprob(ch) for ch in c) for c in choices]] * 2)
     np.testing.assert_allclose(p.logprobs, expected, atol=1e-12)
     w = np.exp(expected - expected.max(1, keepdims=True))
@@ -238,7 +238,7 @@ def test_choice_probs_falls_back_to_sampling(server, tmp_path):
     server.echo_logprobs = False
     be = make(server, tmp_path, n_samples=10)
     p = be.choice_probs(["Q1", "Q2"], ["Yes", "No"])
-    assert p.method == "sampling" and p.n_samples == 10
+    assert p.method == "sampling" and p.n_samples == 10 and not be.supports_logprobs
     # Replies i = 0..9 cycle through SAMPLE_REPLIES: Yes x3 + "Yes, sure" x2, No x3, unmatched x2.
     np.testing.assert_array_equal(p.counts, [[5, 3], [5, 3]])
     np.testing.assert_array_equal(p.n_unmatched, [2, 2])

@@ -90,8 +90,6 @@ def test_roundtrip_property(values, style, before, after):
     if style == "python":
         body = "{" + ", ".join(f"'{k}': {v}" for k, v in values.items()) + ",}"
     else:
-        import json
-
         body = json.dumps(values, indent=1)
         if style == "fence":
             body = "```json\n" + body + "\n```"

@@ -185,3 +185,26 @@ def test_cache_put_is_per_answer(tiny_backend):
     reqs = cache.requests("choice_logprobs")
     assert {r["model"] for r in reqs} == {tiny_backend.model}
     assert all(r["choices"] == ["Yes", "No"] for r in reqs)
+
+
+def test_shared_prefix_and_nested_prompts_match_brute_force(tiny_model_dir):
+    # All prompts share the chat header and an instruction; one prompt is a prefix of another.
+    texts = ["hi", "you are a fool and a liar", "hello there, how are you today", "x", ""]
+    prompts = [f"Is this text insulting? Answer Yes or No. Text: {t}" for t in texts]
+    prompts.append(prompts[1] + " and more")
+    be = TransformersBackend(tiny_model_dir, cache=False, batch_size=8)
+    choices = ["Yes", "No", "Yes, definitely"]
+    p = be.choice_probs(prompts, choices)
+    brute = np.array([[brute_logprob(be, m, c)[0] for c in choices] for m in prompts])
+    np.testing.assert_allclose(p.logprobs, brute, atol=2e-4)
+
+
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+def test_choice_trie_with_shared_multi_token_prefixes(tiny_model_dir, attn):
+    be = TransformersBackend(tiny_model_dir, cache=False, batch_size=3, attn_implementation=attn)
+    assert be.hf_model.config._attn_implementation == attn
+    choices = ["Yes, definitely", "Yes, definitely not", "Yes", "No", "No way", "Maybe yes"]
+    prompts = PROMPTS[:3] + ["Answer: "]
+    p = be.choice_probs(prompts, choices)
+    brute = np.array([[brute_logprob(be, m, c)[0] for c in choices] for m in prompts])
+    np.testing.assert_allclose(p.logprobs, brute, atol=2e-4)

@@ -79,18 +79,40 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def informativeness_block(counts, prior, kernels, *, n_samples: int, seed: int) -> list[dict[str, Any]]:
-    """Per environment: plug-in ``I(X;A)`` of the kernel under the prior, and the
-    Dirichlet-posterior interval of :func:`sociallearn.informativeness` on the
-    (pseudo-)counts (X, A)."""
+def informativeness_block(counts, prior, kernels, *, exact: bool, n_samples: int, seed: int,
+                          mi_boot=None) -> list[dict[str, Any]]:
+    """How informative the actions are about the state, per environment.
+
+    ``mutual_information_bits`` is ``I(X;A)`` of the kernel under the prior.
+    ``informativeness`` holds :func:`sociallearn.informativeness` (mutual
+    information, distance of the kernel from rank one, ...): for sampled
+    answers on the counts, with Dirichlet-posterior credible intervals and a
+    G-test of independence; for exact probabilities at the exact kernel
+    (``prior_strength=0``, no posterior sampling: pseudo-counts are not
+    observations), the interval of ``I(X;A)`` then coming from the text
+    bootstrap (``mi_boot``, shape (n_boot, K)) as ``mi_interval_95``.
+    """
     import sociallearn
 
     out = []
     for k in range(kernels.shape[0]):
         entry: dict[str, Any] = {"mutual_information_bits": mutual_information(prior, kernels[k])}
-        info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=n_samples,
-                                           seed=seed + k)
-        entry["informativeness"] = _jsonable(info)
+        if exact:
+            info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=0, prior=prior,
+                                               prior_strength=0.0)
+            d = _jsonable(info)
+            d.pop("intervals", None)
+            d.pop("p_value", None)  # a G-test on pseudo-counts would be meaningless
+            entry["informativeness"] = d
+            if mi_boot is not None and len(mi_boot):
+                entry["mi_interval_95"] = np.quantile(np.asarray(mi_boot)[:, k], [0.025, 0.975]).tolist()
+        else:
+            info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=n_samples,
+                                               seed=seed + k, prior=prior)
+            entry["informativeness"] = _jsonable(info)
+            iv = entry["informativeness"].get("intervals", {}).get("mi_bits")
+            if iv:
+                entry["mi_interval_95"] = iv
         out.append(entry)
     return out
 
@@ -123,6 +145,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     A = item_probs.shape[1]
     tol = 0.0
     margins = np.empty(n_boot)
+    mi = np.empty((n_boot, n_envs))
     for b in range(n_boot):
         kern = np.empty((n_envs, n_states, A))
         for k in range(n_envs):
@@ -131,6 +154,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
                 kern[k, x] = item_probs[idx].mean(axis=0)
         kern /= kern.sum(axis=2, keepdims=True)
         margins[b], tol = _resolve(kern, prior)
+        mi[b] = [mutual_information(prior, kern[k]) for k in range(n_envs)]
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
         "n_boot": int(n_boot),
@@ -138,6 +162,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
         "margins": margins.tolist(),
         "fraction_passed": float(np.mean(margins > tol)),
         "margin_interval_95": np.quantile(margins, [0.025, 0.975]).tolist(),
+        "mi_bits": mi.tolist(),
     }
 
 
@@ -157,7 +182,7 @@ def counts_bootstrap(counts, prior, *, n_boot: int, seed: int) -> dict[str, Any]
     """:func:`ribum.bootstrap_ribum` on sampled action counts (K, X, A)."""
     import ribum
 
-    res = ribum.bootstrap_ribum(np.asarray(counts), n_boot=n_boot, seed=seed, prior=prior)
+    res = ribum.bootstrap_ribum(np.rint(counts).astype(int), n_boot=n_boot, seed=seed, prior=prior)
     return {"kind": "response bootstrap (ribum.bootstrap_ribum: responses resampled per state)",
             "n_boot": int(n_boot), "seed": int(seed),
             "margins": np.asarray(res.margins, dtype=float).tolist(),
@@ -229,8 +254,9 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         except ValueError as exc:
             warnings.warn(f"bootstrap skipped: {exc}", RuntimeWarning, stacklevel=2)
             out["bootstrap"] = {"skipped": str(exc)}
-    out["informativeness"] = informativeness_block(counts, prior, kernels, n_samples=n_info_samples,
-                                                   seed=seed)
+    boot = out.get("bootstrap") or {}
+    out["informativeness"] = informativeness_block(counts, prior, kernels, exact=exact, n_samples=n_info_samples,
+                                                   seed=seed, mi_boot=boot.get("mi_bits"))
     for e in out["informativeness"]:
         e["informative"] = _env_informative(e, exact)
     out["uninformative_bits"] = UNINFORMATIVE_BITS
@@ -278,20 +304,20 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
 # --------------------------------------------------------------------------- budget
 
 
-def budget_analysis(prices, quantities, *, subjects=None, n_sim: int = 200, n_random: int = 50,
-                    seed: int = 0) -> dict[str, Any]:
+def budget_analysis(prices, quantities, *, subjects=None, n_sim: int = 200, seed: int = 0) -> dict[str, Any]:
     """Revealed-preference verdicts per subject, and for random choices.
 
     Parameters
     ----------
     prices, quantities : (S, T, 2) arrays (subjects, budgets, goods).
-    n_sim : simulations of :func:`ribum.bronars_power` per subject.
-    n_random : random subjects per real subject (uniform budget shares on the
-        same budget lines) for the comparison distribution of GARP and CCEI.
+    n_sim : simulated uniformly random subjects per real subject, on the same
+        budget lines (:func:`ribum.bronars_power`): their GARP failure rate is
+        Bronars' power and their CCEIs the comparison distribution.
 
     Returns a dict with per-subject ``garp`` (bool), ``violations``, ``ccei``,
-    ``bronars_power``, ``afriat`` (``U``, ``lam`` at efficiency ``min(1, ccei)``
-    or the error), and ``random`` (pass rate and CCEIs), plus summaries.
+    ``bronars_power``, ``afriat`` (``U``, ``lam`` at efficiency 1, or just below
+    the CCEI for data that fail GARP; or the error), and ``random`` (GARP pass
+    rate and CCEIs of the simulated random subjects), plus summaries.
     """
     import ribum
 
@@ -303,36 +329,34 @@ def budget_analysis(prices, quantities, *, subjects=None, n_sim: int = 200, n_ra
     names = list(subjects) if subjects is not None else [f"subject {s}" for s in range(S)]
     rng = np.random.default_rng(seed)
     per = []
-    rand_ccei: list[float] = []
-    rand_pass = 0
+    rand_ccei: list[np.ndarray] = []
+    rand_fail = 0
     for s in range(S):
         p, q = P[s], Q[s]
         g = ribum.garp(p, q)
         c = float(ribum.ccei(p, q))
-        power = ribum.bronars_power(p, q, n_sim=n_sim, seed=int(rng.integers(2**31)))
+        power = ribum.bronars_power(p, q, n_sim=n_sim, seed=int(rng.integers(2**31)), with_ccei=True)
+        rand_ccei.append(np.asarray(power.ccei, dtype=float))
+        rand_fail += int(power.n_violating)
         entry: dict[str, Any] = {
             "subject": names[s],
             "garp": bool(g.passed),
-            "violations": int(getattr(g, "violations", 0)),
+            "violations": int(g.violations),
             "ccei": c,
-            "bronars_power": float(getattr(power, "power", power)),
+            "bronars_power": float(power.power),
             "mean_share_good1": float(np.mean(p[:, 0] * q[:, 0] / (p * q).sum(axis=1))),
         }
+        # GARP_e holds for every e < CCEI, and at e = CCEI the critical arc closes a cycle
+        eff = 1.0 if g.passed else c * (1.0 - 1e-6)
         try:
-            u = ribum.afriat_utility(p, q, efficiency=min(1.0, c))
-            entry["afriat"] = {"efficiency": min(1.0, c), "U": np.asarray(u.U).tolist(),
+            u = ribum.afriat_utility(p, q, efficiency=eff)
+            entry["afriat"] = {"efficiency": eff, "U": np.asarray(u.U).tolist(),
                                "lam": np.asarray(u.lam).tolist()}
         except ValueError as exc:
             entry["afriat"] = {"error": str(exc)}
-        income = (p * q).sum(axis=1)
-        for _ in range(n_random):
-            share = rng.uniform(0.0, 1.0, size=len(p))
-            qr = np.column_stack([share * income / p[:, 0], (1 - share) * income / p[:, 1]])
-            rand_ccei.append(float(ribum.ccei(p, qr)))
-            rand_pass += bool(ribum.garp(p, qr).passed)
         per.append(entry)
     cceis = np.array([e["ccei"] for e in per])
-    rc = np.array(rand_ccei)
+    rc = np.concatenate(rand_ccei) if rand_ccei else np.zeros(0)
     return {
         "subjects": per,
         "n_subjects": S,
@@ -343,8 +367,8 @@ def budget_analysis(prices, quantities, *, subjects=None, n_sim: int = 200, n_ra
         "ccei": cceis.tolist(),
         "bronars_power_mean": float(np.mean([e["bronars_power"] for e in per])),
         "random": {
-            "n_per_subject": int(n_random),
-            "garp_pass_rate": float(rand_pass / max(len(rc), 1)),
+            "n_per_subject": int(n_sim),
+            "garp_pass_rate": float(1.0 - rand_fail / max(S * n_sim, 1)),
             "ccei_mean": float(rc.mean()) if rc.size else None,
             "ccei_median": float(np.median(rc)) if rc.size else None,
             "ccei": rc.tolist(),

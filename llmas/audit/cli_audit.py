@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=5, help="sampled replies per prompt (sampling mode)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-boot", type=int, default=100, help="bootstrap replications of the margin")
+    parser.add_argument("--n-sim", type=int, default=200,
+                        help="random subjects per subject for Bronars' power (budget)")
+    parser.add_argument("--choice-rule", choices=["mean", "mode"], default="mean",
+                        help="budget choice from the exact share distribution: its mean or its mode")
     parser.add_argument("--batch-size", type=int, default=16, help="prompts per model call")
     parser.add_argument("--cache", default=None, help="response cache file (default: the user cache)")
     parser.add_argument("--no-cache", action="store_true", help="do not cache answers (no resume)")
@@ -64,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         be = TransformersBackend(args.model, cache=cache, batch_size=args.batch_size)
     try:
         report = audit(args.task, be, corpus=_corpus(args.task, args.corpus), n=args.n, mode=args.mode,
-                       n_samples=args.samples, seed=args.seed, n_boot=args.n_boot, chunk_size=args.batch_size,
+                       n_samples=args.samples, seed=args.seed, n_boot=args.n_boot, n_sim=args.n_sim,
+                       choice_rule=args.choice_rule, chunk_size=args.batch_size,
                        progress=not args.quiet)
     except ValueError as exc:
         print(f"llmsl audit: {exc}", file=sys.stderr)

@@ -44,7 +44,7 @@ def _int(v: Any, what: str, row: int) -> int:
 def audit_file(path: str | Path, task: str = "hate_speech", *, reply_column: str | None = None,
                action_column: str | None = None, state_column: str = "state",
                environment_column: str = "environment", n_boot: int = 200, seed: int = 0,
-               n_sim: int = 200, n_random: int = 50) -> AuditReport:
+               n_sim: int = 200) -> AuditReport:
     """Run the audit analysis of ``task`` on the answers in ``path``.
 
     Parameters
@@ -86,9 +86,8 @@ def audit_file(path: str | Path, task: str = "hate_speech", *, reply_column: str
         if len(sizes) != 1:
             raise ValueError(f"{path}: every subject needs the same number of budgets, got {sorted(sizes)}")
         arr = np.array(list(subjects.values()))
-        params.update(n_sim=n_sim, n_random=n_random)
-        res = budget_analysis(arr[..., :2], arr[..., 2:], subjects=list(subjects), n_sim=n_sim,
-                              n_random=n_random, seed=seed)
+        params.update(n_sim=n_sim)
+        res = budget_analysis(arr[..., :2], arr[..., 2:], subjects=list(subjects), n_sim=n_sim, seed=seed)
         p, q = arr[..., :2], arr[..., 2:]
         res["shares"] = (p[..., 0] * q[..., 0] / (p * q).sum(axis=2)).tolist()
         res["framing"] = ["file"] * len(subjects)

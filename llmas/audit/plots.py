@@ -145,8 +145,11 @@ def _budget_figures(r, out, plt) -> list[str]:
         # u(x) = min_t U_t + lam_t (p_t.x - e p_t.x_t)  (Afriat at efficiency e)
         vals = (U[None, :] + lam[None, :] * (pts @ p.T - e * np.sum(p * Q, axis=1)[None, :])).min(axis=1)
         fig, ax = plt.subplots(figsize=(4.5, 4))
-        cs = ax.contour(G1, G2, vals.reshape(G1.shape), levels=12, cmap="viridis")
-        ax.clabel(cs, fontsize=6)
+        # indifference curves through quantiles of the chosen bundles' utilities
+        levels = np.unique(np.quantile(U, np.linspace(0.05, 0.95, 9)))
+        if levels.size < 2:
+            levels = 9
+        cs = ax.contour(G1, G2, vals.reshape(G1.shape), levels=levels, cmap="viridis")
         ax.scatter(Q[:, 0], Q[:, 1], s=12, color="C3", label="chosen bundles")
         ax.set_xlabel("good 1")
         ax.set_ylabel("good 2")

@@ -174,11 +174,14 @@ class AuditReport:
                  "attention costs kappa: " + ", ".join(f"{e}={c:.3g}" for e, c in zip(envs, r["costs"]))]
         lines.append("informativeness I(X;A) [bits] per environment:")
         for e, inf in zip(envs, r["informativeness"]):
-            iv = (inf.get("informativeness") or {}).get("intervals", {}).get("mi_bits")
+            iv = inf.get("mi_interval_95")
             p = (inf.get("informativeness") or {}).get("p_value")
             s = f"  {e:<16} {inf['mutual_information_bits']:.4f}"
             if iv:
-                s += f"  credible interval [{iv[0]:.3f}, {iv[1]:.3f}]"
+                s += f"  95% interval [{iv[0]:.3f}, {iv[1]:.3f}]"
+            tv = (inf.get("informativeness") or {}).get("estimate", {}).get("tv_from_rank_one")
+            if tv is not None:
+                s += f"  distance from rank one (TV) {tv:.3f}"
             if p is not None:
                 s += f"  G-test p = {p:.3g}"
             lines.append(s)

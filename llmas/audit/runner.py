@@ -88,7 +88,7 @@ def _make_backend(backend, model, base_url, cache):
 def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None = None,
           base_url: str | None = None, cache: Any = None, corpus: Corpus | None = None,
           n: int | None = None, mode: str = "auto", n_samples: int = 5, seed: int = 0,
-          n_boot: int = 100, n_sim: int = 200, n_random: int = 50, choice_rule: str = "mean",
+          n_boot: int = 100, n_sim: int = 200, choice_rule: str = "mean",
           chunk_size: int = 16, progress: bool = True) -> AuditReport:
     """Audit a model's rationality on a task; return an :class:`AuditReport`.
 
@@ -107,7 +107,7 @@ def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None =
         ``"sampling"`` (``n_samples`` sampled JSON replies per prompt).
     seed : seeds the subsample, the budget lines, sampling and bootstraps.
     n_boot : bootstrap replications of the RIBUM margin.
-    n_sim, n_random : Bronars simulations and random subjects per subject (budget).
+    n_sim : simulated uniformly random subjects per subject (Bronars' power, budget).
     choice_rule : ``"mean"`` or ``"mode"`` of the exact share distribution (budget).
 
     Example
@@ -131,9 +131,9 @@ def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None =
               "n_boot": n_boot, "chunk_size": chunk_size}
     t1 = time.perf_counter()
     if task == "budget":
-        params.update(n_sim=n_sim, n_random=n_random, choice_rule=choice_rule)
+        params.update(n_sim=n_sim, choice_rule=choice_rule)
         report = _run_budget(be, nn or len(_budget.PERSONAS), m, n_samples=n_samples, seed=seed,
-                             n_sim=n_sim, n_random=n_random, rule=choice_rule, chunk=chunk_size,
+                             n_sim=n_sim, rule=choice_rule, chunk=chunk_size,
                              progress=progress, params=params)
     else:
         report = _run_ribum(task, be, corpus, nn, m, n_samples=n_samples, seed=seed, n_boot=n_boot,
@@ -141,7 +141,9 @@ def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None =
     report.model = {"backend": getattr(be, "name", type(be).__name__), "model": str(getattr(be, "model", "")),
                     "class": type(be).__name__}
     report.n_calls = int(getattr(be, "n_calls", 0)) - calls0
-    report.timing = {"backend_load_s": load_s, "run_s": time.perf_counter() - t1}
+    # a backend built by the caller reports its own load time
+    report.timing = {"backend_load_s": float(getattr(be, "load_seconds", load_s) or load_s),
+                     "run_s": time.perf_counter() - t1}
     report.design = design.design()
     return report
 
@@ -254,7 +256,7 @@ def _run_ribum(task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, pro
 # --------------------------------------------------------------------------- budget
 
 
-def _run_budget(be, n_subjects, mode, *, n_samples, seed, n_sim, n_random, rule, chunk, progress,
+def _run_budget(be, n_subjects, mode, *, n_samples, seed, n_sim, rule, chunk, progress,
                 params) -> AuditReport:
     subjects = []  # (framing, persona, intercepts (25, 2))
     for f_idx, framing in enumerate(_budget.FRAMINGS):
@@ -307,7 +309,7 @@ def _run_budget(be, n_subjects, mode, *, n_samples, seed, n_sim, n_random, rule,
     qty = np.stack([_budget.bundle(np.clip(sh, 0, 1), li) if k else np.full((T, 2), np.nan)
                     for sh, li, k in zip(shares, lines, keep)])
     results = budget_analysis(prices[keep], qty[keep], subjects=[n for n, k in zip(names, keep) if k],
-                              n_sim=n_sim, n_random=n_random, seed=seed)
+                              n_sim=n_sim, seed=seed)
     results["dropped_subjects"] = [n for n, k in zip(names, keep) if not k]
     results["framing"] = [s[0] for s, k in zip(subjects, keep) if k]
     results["shares"] = shares[keep].tolist()

@@ -165,8 +165,10 @@ class PlantedAgent(Backend):
                 q = 0.5
             else:
                 q = float(_hs.yes_probs_from_action_probs(self.kernels[k, x])[_hs.ACTION_FLAGS.index(flag)])
-            q = min(max(q, 1e-300), 1 - 1e-16)
-            store(i, {"logprobs": [float(np.log(q)), float(np.log1p(-q))]})
+            # -1e4 underflows to an exact 0 after normalization (JSON has no -inf), so
+            # actions the kernel never takes get probability exactly 0, not 1e-16
+            store(i, {"logprobs": [float(np.log(q)) if q > 0 else -1e4,
+                                   float(np.log1p(-q)) if q < 1 else -1e4]})
 
     def _complete_missing(self, requests, store) -> None:
         for i, req in enumerate(requests):

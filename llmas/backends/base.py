@@ -231,9 +231,18 @@ class Backend(abc.ABC):
     cache : ResponseCache or None
     last_choice_method : str or None
         Method of the last ``choice_probs`` call (also on the result's ``.method``).
+    supports_logprobs : bool
+        Whether ``choice_probs`` is (expected to be) exact from log-probabilities.
+
+    Subclassing: implement ``_complete_missing(requests, store)`` and
+    ``_choice_missing(requests, store)``; each request is a dict with ``op``,
+    ``messages`` (normalized), ``decoding`` or ``choices``; call
+    ``store(i, value)`` as each answer arrives (the base class caches it and
+    counts ``n_calls``).
     """
 
     name: str = "abstract"
+    supports_logprobs: bool = False
 
     def __init__(self, model: str, *, cache: ResponseCache | None | bool = None):
         self.model = str(model)

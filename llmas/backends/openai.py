@@ -175,6 +175,11 @@ class OpenAIBackend(Backend):
         self.n_requests = 0
         self.n_retries = 0
 
+    @property
+    def supports_logprobs(self) -> bool:
+        """False once the server has been found to offer no echo log-probabilities."""
+        return self._logprobs_ok is not False
+
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._client.close()

@@ -5,11 +5,13 @@ with tokens t_1..t_m (scored as the start of the assistant reply),
 
     l_ic = log P(t_1 | prompt_i) + sum_{j=2..m} log P(t_j | prompt_i, t_1..t_{j-1}),
 
-computed in two batched passes per chunk of prompts: one over the left-padded
-prompts (keeping their key/value cache and the next-token distribution at the
-last prompt position), then one over all (prompt, choice) pairs at once, each
-pair reusing its prompt's cached keys/values (the cache is repeated n_choices
-times).  So the prompt is encoded once, not once per choice.
+computed in three batched passes per chunk of prompts: the token prefix shared
+by all prompts (chat template, instruction) once; the rest of each prompt,
+reusing it, reading the next-token distribution at its last token; then the
+later tokens of all choices, packed into one row per prompt as a token trie
+(choices sharing leading tokens share them) under a 4-D attention mask that
+lets each token see the prompt and its own choice's earlier tokens only.  So a
+prompt is encoded once, not once per choice, and its keys/values are not copied.
 
 Tokenization at the prompt/choice boundary: the choice's tokens are those that
 ``tokenize(prompt_text + choice)`` adds after ``tokenize(prompt_text)`` when
@@ -59,8 +61,16 @@ def _common_prefix_len(seqs: list[list[int]]) -> int:
 def _set_threads(num_threads: int | None) -> int:
     import torch
 
-    n = num_threads if num_threads is not None else min(os.cpu_count() or 1, 8)
-    n = max(1, int(n))
+    if num_threads is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 1
+        # Leave one core to the rest of the machine: torch's OpenMP threads spin
+        # while waiting, and on a busy 2-core box two of them ran a forward pass
+        # 5-30x slower than one (measured; see benchmarks/bench_llmas.py).
+        num_threads = min(8, max(1, cpus - 1))
+    n = max(1, int(num_threads))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
@@ -81,10 +91,14 @@ class TransformersBackend(Backend):
     batch_size : int
         Prompts per forward pass.
     num_threads : int, optional
-        Torch CPU threads (default ``min(os.cpu_count(), 8)``).  Torch threads
-        are process-wide, so this affects the whole process.
+        Torch CPU threads; default ``min(8, usable_cpus - 1)``, at least 1 (so 1
+        on a 2-core machine, where a second spinning OpenMP thread competing
+        with other work slowed forward passes 5-30x in our measurements).
+        Torch threads are process-wide, so this affects the whole process.
     device, dtype : str, torch.dtype
         Default ``"cpu"`` and ``torch.float32``.
+    attn_implementation : str, optional
+        Passed to ``from_pretrained`` ("sdpa", "eager", ...).
 
     Attributes
     ----------
@@ -99,10 +113,11 @@ class TransformersBackend(Backend):
     """
 
     name = "transformers"
+    supports_logprobs = True
 
     def __init__(self, model: str | os.PathLike | None = None, *, cache: ResponseCache | None | bool = None,
                  batch_size: int = 16, num_threads: int | None = None, device: str = "cpu",
-                 dtype: Any = None, trust_remote_code: bool = False):
+                 dtype: Any = None, trust_remote_code: bool = False, attn_implementation: str | None = None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
         self._check_cache_arg(cache)
@@ -113,6 +128,9 @@ class TransformersBackend(Backend):
         self.num_threads = _set_threads(num_threads)
         dtype = torch.float32 if dtype is None else dtype
         load_kw: dict[str, Any] = {}
+        model_kw: dict[str, Any] = {}
+        if attn_implementation is not None:
+            model_kw["attn_implementation"] = attn_implementation
         if model is None:
             from ..model_files import DEFAULT_MODEL_ID, default_model_dir
 
@@ -141,7 +159,7 @@ class TransformersBackend(Backend):
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **load_kw)
             self.hf_model = AutoModelForCausalLM.from_pretrained(
-                source, dtype=dtype, trust_remote_code=trust_remote_code, **load_kw)
+                source, dtype=dtype, trust_remote_code=trust_remote_code, **load_kw, **model_kw)
         except (OSError, ValueError) as exc:
             raise ValueError(f"could not load model {model_id!r}: {exc}") from None
         self.hf_model.to(device)
@@ -244,10 +262,10 @@ class TransformersBackend(Backend):
         prompts of the chunk (chat template, system prompt, common instruction)
         is encoded once; (2) each prompt's remaining tokens, right-padded, reuse
         the prefix's keys/values; the next-token distribution is read at each
-        prompt's own last token; (3) all (prompt, choice) pairs at once, reusing
-        their prompt's keys/values.  Padding sits between a prompt and its
-        choice tokens, masked out, with explicit position ids, so every score is
-        that of the unpadded sequence.
+        prompt's own last token; (3) the remaining choice tokens, packed one row
+        per prompt (see ``_choice_pass``).  Padding sits between a prompt and
+        its choice tokens, masked out, with explicit position ids, so every
+        score is that of the unpadded sequence.
         """
         import torch
 
@@ -258,12 +276,11 @@ class TransformersBackend(Backend):
         prompts = [p for p, _ in items]
         P = _common_prefix_len(prompts) if B > 1 else 0
         P = min(P, min(len(p) for p in prompts) - 1)  # each prompt keeps >= 1 own token
-        base = self.hf_model.base_model
-        head = self.hf_model.get_output_embeddings()
+        model = self.hf_model
         dev = self.device
         past = None
         if P > 0:
-            pre = base(input_ids=torch.tensor([prompts[0][:P]], device=dev), use_cache=True)
+            pre = model(input_ids=torch.tensor([prompts[0][:P]], device=dev), use_cache=True, logits_to_keep=1)
             past = pre.past_key_values
             past.batch_repeat_interleave(B)
         lens = torch.tensor([len(p) - P for p in prompts])
@@ -275,36 +292,71 @@ class TransformersBackend(Backend):
             smask[b, :len(p) - P] = 1
         mask = torch.cat([torch.ones((B, P), dtype=torch.long), smask], 1)
         pos = (P + torch.arange(Ls))[None, :].expand(B, Ls)
-        out = base(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                   past_key_values=past, use_cache=True)
-        last = out.last_hidden_state[torch.arange(B), lens - 1]
-        first = torch.log_softmax(head(last).float(), dim=-1).cpu()  # (B, V)
+        # Logits only at the positions where some prompt ends (the model's own head,
+        # so soft-capping or logit scaling of any architecture is applied).
+        keep = torch.unique(lens - 1)
+        out = model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                    past_key_values=past, use_cache=True, logits_to_keep=keep.to(dev))
+        last = out.logits[torch.arange(B), torch.searchsorted(keep, lens - 1)]
+        first = torch.log_softmax(last.float(), dim=-1).cpu()  # (B, V)
         total = np.zeros((B, C))
         for b, (_, cs) in enumerate(items):
             total[b] = first[b, [t[0] for t in cs]].double().numpy()
-        Lc = max(len(t) for _, cs in items for t in cs)
-        if Lc == 1:
+        if max(len(t) for _, cs in items for t in cs) == 1:
             return total
-        past = out.past_key_values
-        past.batch_repeat_interleave(C)
-        inp = torch.full((B * C, Lc - 1), self._pad_id, dtype=torch.long)
-        tgt = torch.zeros((B * C, Lc - 1), dtype=torch.long)
-        valid = torch.zeros((B * C, Lc - 1), dtype=torch.bool)
-        for b, (_, cs) in enumerate(items):
+        return total + self._choice_pass(out.past_key_values, mask, P + lens, [cs for _, cs in items])
+
+    def _choice_pass(self, past, mask, plen, choice_ids: list[list[list[int]]]) -> np.ndarray:
+        """Log-probabilities of the choice tokens after the first, one row per prompt.
+
+        The choices of a prompt form a token trie; each trie node (a proper,
+        non-empty prefix of some choice) is fed once, packed into the prompt's
+        row, with a 4-D attention mask letting it see the prompt and its own
+        ancestors only, at position ``len(prompt) + depth - 1``.  Choices that
+        share leading tokens share the work, and the prompt's keys/values are
+        not copied.  Node n's next-token distribution scores every choice whose
+        next token follows prefix n.
+        """
+        import torch
+
+        B = len(choice_ids)
+        tries = []
+        for cs in choice_ids:
+            nodes: dict[tuple[int, ...], int] = {}
+            for t in cs:
+                for k in range(1, len(t)):
+                    nodes.setdefault(tuple(t[:k]), len(nodes))
+            tries.append(nodes)
+        N = max(max(len(n) for n in tries), 1)
+        K = mask.shape[1]
+        inp = torch.full((B, N), self._pad_id, dtype=torch.long)
+        pos = torch.zeros((B, N), dtype=torch.long)
+        allowed = torch.zeros((B, 1, N, K + N), dtype=torch.bool)
+        allowed[:, 0, :, :K] = mask.bool()[:, None, :]
+        for b, nodes in enumerate(tries):
+            for pre, i in nodes.items():
+                inp[b, i] = pre[-1]
+                pos[b, i] = int(plen[b]) + len(pre) - 1
+                for k in range(1, len(pre) + 1):
+                    allowed[b, 0, i, K + nodes[pre[:k]]] = True
+            for i in range(len(nodes), N):  # padding nodes see themselves only
+                pos[b, i] = int(plen[b])
+                allowed[b, 0, i, K + i] = True
+        if getattr(self.hf_model.config, "_attn_implementation", "sdpa") == "eager":
+            attn = torch.zeros(allowed.shape, dtype=self.hf_model.dtype)
+            attn = attn.masked_fill(~allowed, torch.finfo(attn.dtype).min)
+        else:
+            attn = allowed
+        dev = self.device
+        out = self.hf_model(input_ids=inp.to(dev), attention_mask=attn.to(dev), position_ids=pos.to(dev),
+                            past_key_values=past, use_cache=True)
+        logp = torch.log_softmax(out.logits.float(), dim=-1).cpu().double()
+        C = len(choice_ids[0])
+        rest = np.zeros((B, C))
+        for b, (cs, nodes) in enumerate(zip(choice_ids, tries)):
             for c, t in enumerate(cs):
-                r, m = b * C + c, len(t) - 1
-                if m > 0:
-                    inp[r, :m] = torch.tensor(t[:-1])
-                    tgt[r, :m] = torch.tensor(t[1:])
-                    valid[r, :m] = True
-        mask2 = torch.cat([mask.repeat_interleave(C, dim=0), torch.ones((B * C, Lc - 1), dtype=torch.long)], 1)
-        pos2 = (P + lens).repeat_interleave(C)[:, None] + torch.arange(Lc - 1)[None, :]
-        out2 = base(input_ids=inp.to(dev), attention_mask=mask2.to(dev), position_ids=pos2.to(dev),
-                    past_key_values=past, use_cache=True)
-        logp = torch.log_softmax(head(out2.last_hidden_state).float(), dim=-1).cpu()
-        tok_lp = logp.gather(-1, tgt[..., None])[..., 0]
-        rest = torch.where(valid, tok_lp, torch.zeros_like(tok_lp)).sum(-1).double().numpy()
-        return total + rest.reshape(B, C)
+                rest[b, c] = sum(float(logp[b, nodes[tuple(t[:k])], t[k]]) for k in range(1, len(t)))
+        return rest
 
     # generation ----------------------------------------------------------------
     def _complete_missing(self, requests: list[dict[str, Any]], store: Callable[[int, Any], None]) -> None:

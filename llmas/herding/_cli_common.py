@@ -28,6 +28,11 @@ def add_sensor_arguments(parser: argparse.ArgumentParser, *, default_labels: str
     g.add_argument("--corpus", default="bundled",
                    help="'bundled' (default), 'mhs' / 'amazon' (Hugging Face) or a local corpus file")
     g.add_argument("--n-per-state", type=int, default=None, help="texts per state (default: the whole corpus)")
+    g.add_argument("--mode", choices=["auto", "logprobs", "sample"], default="auto",
+                   help="logprobs: exact P(Yes) per question from log-probabilities; sample: the paper's JSON "
+                        "reply, parsed (auto: logprobs for transformers, sample for openai)")
+    g.add_argument("--draws-per-text", type=int, default=10,
+                   help="labels drawn per text from its exact distribution (logprobs mode)")
     g.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (0: greedy)")
     g.add_argument("--max-tokens", type=int, default=96, help="reply length limit")
     g.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass (transformers)")
@@ -71,8 +76,12 @@ def build_sensor(args: argparse.Namespace) -> SensorData:
     if not args.quiet:
         print(f"model {backend.model} loaded in {time.perf_counter() - t0:.1f} s; labelling {len(corpus)} texts",
               file=sys.stderr)
-    return label_corpus(backend, args.task, corpus, labels=args.labels, temperature=args.temperature,
-                        max_tokens=args.max_tokens, seed=args.seed, progress=not args.quiet)
+    mode = args.mode
+    if mode == "auto":
+        mode = "sample" if getattr(backend, "name", "") == "openai" else "logprobs"
+    return label_corpus(backend, args.task, corpus, labels=args.labels, mode=mode, temperature=args.temperature,
+                        max_tokens=args.max_tokens, seed=args.seed, draws_per_text=args.draws_per_text,
+                        progress=not args.quiet)
 
 
 def command_record(args: argparse.Namespace, name: str) -> dict:

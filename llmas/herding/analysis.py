@@ -276,9 +276,11 @@ def informativeness_line(inf: dict) -> str:
     est, iv = inf["estimate"], inf["intervals"]
     lo, hi = iv["mi_bits"]
     verdict = "informative" if inf.get("informative_at_5pct") else "NOT distinguishable from uninformative"
-    return (f"informativeness: I(x; y) = {est['mi_bits']:.4f} bits [{_f(lo)}, {_f(hi)}] of H(x) = "
+    pm = inf.get("posterior_mean", {})
+    return (f"informativeness: I(x; y) = {est['mi_bits']:.4f} bits at the posterior-mean B (posterior mean "
+            f"{_f(pm.get('mi_bits'))}, 95% credible interval [{_f(lo)}, {_f(hi)}]) of H(x) = "
             f"{inf['entropy_bits']:.3f}; TV distance from rank one {est['tv_from_rank_one']:.3f} "
-            f"[{_f(iv['tv_from_rank_one'][0])}, {_f(iv['tv_from_rank_one'][1])}]; G-test p = "
+            f"[{_f(iv['tv_from_rank_one'][0])}, {_f(iv['tv_from_rank_one'][1])}]; G-test of independence p = "
             f"{inf['p_value']:.3g} ({verdict})")
 
 
@@ -354,8 +356,7 @@ def analyze_herding(sensor: SensorData, cost: np.ndarray | None = None, *, prior
     >>> rep.likelihood.shape, bool(rep.reference_stats["p_no_cascade"] < 0.05)
     ((2, 2), True)
     """
-    from sociallearn import (SocialLearningModel, cascade_region, estimate_likelihood, informativeness,
-                             simulate)
+    from sociallearn import LikelihoodEstimate, SocialLearningModel, cascade_region, informativeness, simulate
 
     if not isinstance(sensor, SensorData):
         raise ValueError(f"sensor must be a SensorData, got {type(sensor).__name__}")
@@ -374,7 +375,8 @@ def analyze_herding(sensor: SensorData, cost: np.ndarray | None = None, *, prior
     t0 = time.perf_counter()
 
     # 1. likelihood and its posterior
-    est = estimate_likelihood(sensor.states, sensor.observations, X, Y, prior_strength=prior_strength)
+    # from the counts (expected counts when labels came with exact probabilities)
+    est = LikelihoodEstimate.from_counts(sensor.counts(), prior_strength)
     B = est.mean
     lower, upper = est.intervals(0.95)
     info = informativeness(est, n_samples=2000, seed=_child_seed(seed, 2))

@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--miss-cost", type=float, default=1.0,
                    help="cost of declaring state 0 when the state is 1 (c[1, 0]); c[0, 1] = 1")
     g.add_argument("--grid-size", type=int, default=2001, help="value-iteration grid points")
-    g.add_argument("--spsa-iter", type=int, default=200, help="SPSA iterations")
+    g.add_argument("--spsa-iter", type=int, default=300, help="SPSA iterations")
     g.add_argument("--spsa-runs", type=int, default=1000, help="simulated runs per SPSA evaluation")
     g.add_argument("--tau", type=float, default=0.02, help="smoothing temperature of the threshold policy")
     g.add_argument("--no-incentives", action="store_true", help="skip the incentive mechanism")

@@ -216,7 +216,7 @@ class ControlReport:
 
 def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *, delay_cost: float = 0.2,
                     discount: float = 0.8, prior: np.ndarray | None = None, grid_size: int = 2001,
-                    spsa_iter: int = 200, spsa_runs: int = 1000, tau: float = 0.02, prior_strength: float = 1.0,
+                    spsa_iter: int = 300, spsa_runs: int = 1000, tau: float = 0.02, prior_strength: float = 1.0,
                     min_mass: float = 1e-3, incentives: bool = True, n_agents: int = 50, n_runs: int = 500, seed: int = 0,
                     progress: bool = False) -> ControlReport:
     r"""Optimal stopping, SPSA and incentives for the LLM sensor's estimated model (X = 2).
@@ -250,7 +250,7 @@ def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *
     -------
     ControlReport
     """
-    from sociallearn import estimate_likelihood, informativeness
+    from sociallearn import LikelihoodEstimate, informativeness
     from control import StoppingProblem, value_iteration
     from control.threshold import optimize_threshold
 
@@ -270,7 +270,7 @@ def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *
         raise ValueError(f"delay_cost must be a finite number >= 0, got {delay_cost}")
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    est = estimate_likelihood(sensor.states, sensor.observations, 2, sensor.n_obs, prior_strength=prior_strength)
+    est = LikelihoodEstimate.from_counts(sensor.counts(), prior_strength)
     B = est.mean
     lower, upper = est.intervals(0.95)
     info = informativeness(est, n_samples=2000, seed=seed).to_dict()

@@ -59,7 +59,9 @@ def write_herd_report(report: HerdingReport, out_dir: str | Path, *, command: di
           "## How informative is the model?", "",
           informativeness_line(report.informativeness), "",
           "A sensor with mutual information near 0 (its label ignores the state) makes every agent "
-          "follow the public belief: herding then reflects an uninformative model, not irrational agents.", "",
+          "follow the public belief: herding then reflects an uninformative model, not irrational agents. "
+          "Mutual information is biased upwards under posterior sampling, so with few readings the credible "
+          "interval can lie above the value at the posterior-mean B; the G-test is the verdict.", "",
           "## Readings", "", *_sensor_md(s), "",
           "## Estimated likelihood B[x, y] = P(y | x)", "",
           f"Dirichlet posterior (pseudo-count {p['prior_strength']} per cell): posterior mean [95% interval].", "",
@@ -71,7 +73,9 @@ def write_herd_report(report: HerdingReport, out_dir: str | Path, *, command: di
           f"Initial public beliefs pi0(p) = p e_{p['anchor']} + (1 - p) uniform(other states).", "",
           f"- cascade region (exact, `sociallearn.cascade_region`): {report.cascade_region}",
           "- thresholds on p (95% intervals from posterior samples of B, over the "
-          f"{100 * report.threshold_agreement:.0f}% of samples whose cascade set has the same shape): "
+          f"{100 * report.threshold_agreement:.0f}% of samples whose cascade set has the same number of "
+          "thresholds; with few readings the posterior-mean model, whose rows are shrunk towards uniform, can "
+          "lie outside them): "
           + (", ".join(f"{t.value:.4f} [{fmt(t.lower, 4)}, {fmt(t.upper, 4)}]" for t in report.thresholds)
              or "none"), "",
           "![cascade region](cascade_region.png)", "",

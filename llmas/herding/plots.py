@@ -198,3 +198,48 @@ def plot_belief_paths(beliefs: np.ndarray, path, *, component: int = 0, n_show: 
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(title or "public belief paths", fontsize=9)
     return _save(fig, path)
+
+
+def plot_herd_actions(p: np.ndarray, freq: np.ndarray, path, *, action_labels: Sequence[str],
+                      p_none: np.ndarray | None = None, xlabel: str = "initial public belief",
+                      title: str = "") -> Path:
+    """Stacked probabilities of the herd's action (and of no cascade) versus the prior."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    parts = [freq[:, a] for a in range(freq.shape[1])]
+    labels = [f"herd on {l}" for l in action_labels]
+    if p_none is not None:
+        parts.append(p_none)
+        labels.append("no cascade")
+    ax.stackplot(p, *parts, labels=labels, alpha=0.85)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("probability")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return _save(fig, path)
+
+
+def plot_incentive_example(example: dict, path) -> Path:
+    """Public belief paths without and with incentives, and the cumulative incentive paid."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    for name, col in (("no_incentive", "C3"), ("incentive", "C0")):
+        e = example[name]
+        k = np.arange(len(e["mean_belief"]))
+        ax.plot(k, e["mean_belief"], color=col, lw=2, label=name.replace("_", " ") + " (mean)")
+        ax.fill_between(k, e["q10_belief"], e["q90_belief"], color=col, alpha=0.15, lw=0)
+        ax.plot(k, e["example_path"], color=col, lw=0.8, ls="--")
+    t = example["threshold"]
+    ax.axhline(1 - t, color="k", ls=":", lw=1, label="pay region edge 1 - t")
+    ax.set_xlabel("agent k")
+    ax.set_ylabel("public belief pi_k(x=0)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7)
+    ax.set_title("public belief (band: 10-90%, dashed: one run)", fontsize=9)
+    axes[1].plot(example["incentive"]["mean_cumulative_paid"], "C0-", lw=2)
+    axes[1].set_xlabel("agent k")
+    axes[1].set_ylabel("mean cumulative incentive paid")
+    axes[1].set_title("incentive paid", fontsize=9)
+    return _save(fig, path)

@@ -39,6 +39,11 @@ class SensorData:
         Where the readings came from (a file, or ``backend:model``).
     meta : dict
         Free-form provenance (task design, decoding, ...), copied into reports.
+    expected_counts : ndarray (X, Y), optional
+        When the model's label distribution per item is known exactly (from
+        log-probabilities), ``N[x, y] = sum_{i: x_i = x} P(y | text_i)``; the
+        likelihood is then estimated from these counts, while ``observations``
+        hold labels drawn from those distributions for resampling in chains.
 
     Example
     -------
@@ -56,6 +61,7 @@ class SensorData:
     failures: list[dict] = field(default_factory=list)
     source: str = ""
     meta: dict = field(default_factory=dict)
+    expected_counts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.states = _as_labels(self.states, "states")
@@ -77,6 +83,11 @@ class SensorData:
             self.obs_labels = [f"y={j}" for j in range(self.n_obs)]
         if len(self.state_labels) != self.n_states or len(self.obs_labels) != self.n_obs:
             raise ValueError("state_labels / obs_labels must have n_states / n_obs entries")
+        if self.expected_counts is not None:
+            ec = np.asarray(self.expected_counts, dtype=float)
+            if ec.shape != (self.n_states, self.n_obs) or not np.all(np.isfinite(ec)) or np.any(ec < 0):
+                raise ValueError(f"expected_counts must be a finite non-negative ({self.n_states}, {self.n_obs}) array")
+            self.expected_counts = ec
 
     # ------------------------------------------------------------------ views
     @property
@@ -90,7 +101,10 @@ class SensorData:
         return len(self.failures)
 
     def counts(self) -> np.ndarray:
-        """Confusion counts ``N[x, y] = #{i : x_i = x, y_i = y}``, shape (X, Y)."""
+        """Confusion counts ``N[x, y] = #{i : x_i = x, y_i = y}``, shape (X, Y)
+        (``expected_counts`` when the label distributions are exact)."""
+        if self.expected_counts is not None:
+            return self.expected_counts.copy()
         flat = np.bincount(self.states * self.n_obs + self.observations,
                            minlength=self.n_states * self.n_obs)
         return flat.reshape(self.n_states, self.n_obs)
@@ -124,6 +138,10 @@ class SensorData:
         nx, ny = int(smap.max()) + 1, int(omap.max()) + 1
         fails = [dict(f, state=int(smap[f["state"]]) if f.get("state") is not None else None)
                  for f in self.failures]
+        ec = None
+        if self.expected_counts is not None:
+            ec = np.zeros((nx, ny))
+            np.add.at(ec, (smap[:, None], omap[None, :]), self.expected_counts)
         return SensorData(
             smap[self.states], omap[self.observations], nx, ny,
             list(state_labels) if state_labels is not None else
@@ -131,7 +149,7 @@ class SensorData:
             list(obs_labels) if obs_labels is not None else
             (self.obs_labels if obs_map is None else []),
             fails, self.source,
-            dict(self.meta, coarsened={"state_map": smap.tolist(), "obs_map": omap.tolist()}))
+            dict(self.meta, coarsened={"state_map": smap.tolist(), "obs_map": omap.tolist()}), ec)
 
     def to_dict(self) -> dict:
         """JSON-ready provenance and counts (not the raw readings)."""
@@ -142,6 +160,7 @@ class SensorData:
             "n_parsed": self.n, "n_failed": self.n_failed,
             "per_state_parsed": np.bincount(self.states, minlength=self.n_states).tolist(),
             "counts": self.counts().tolist(),
+            "counts_kind": "expected (exact label probabilities)" if self.expected_counts is not None else "observed",
             "failures": [{k: v for k, v in f.items()} for f in self.failures],
             "meta": self.meta,
         }

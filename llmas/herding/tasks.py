@@ -204,18 +204,34 @@ def load_responses(path: str | Path, task: str = "hate_speech", *, labels: str =
 
 
 def label_corpus(backend, task: str = "hate_speech", corpus=None, *, labels: str = "full",
-                 temperature: float = 0.0, max_tokens: int = 96, seed: int = 0,
-                 progress: bool = False) -> SensorData:
-    """Ask an LLM backend to label every text of a corpus (the paper's JSON prompt).
+                 mode: str = "sample", temperature: float = 0.0, max_tokens: int = 96, seed: int = 0,
+                 draws_per_text: int = 10, progress: bool = False) -> SensorData:
+    r"""Ask an LLM backend to label every text of a corpus.
 
-    Replies go through the backend's response cache, so a rerun makes no model
-    calls. ``temperature = 0`` (greedy) makes each text's label deterministic;
-    with ``temperature > 0`` the ``seed`` fixes the sample.
+    ``mode="sample"``: the paper's JSON prompt; each reply is parsed with the
+    task's schema and mapped to ``y`` (unparsable replies are counted).
+    ``temperature = 0`` (greedy) makes each text's label deterministic; with
+    ``temperature > 0`` the ``seed`` fixes the sample.
+
+    ``mode="logprobs"``: every flag of the design is asked as its own Yes/No
+    question and ``q = P(Yes)`` is read exactly from the next-token
+    log-probabilities (``backend.choice_probs``); the label distribution of a
+    text is the design's ``action_probs_from_yes(q)`` (independent questions),
+    ``B`` is estimated from the expected counts ``N[x, y] = sum_i P(y | text_i)``,
+    and ``draws_per_text`` labels per text, drawn with ``seed``, are what the
+    simulated agents resample. Nothing fails to parse in this mode.
+
+    Replies go through the backend's response cache, so a rerun makes no model calls.
     """
     t = get_herd_task(task)
     corpus = t.load_corpus() if corpus is None else corpus
     if len(corpus) == 0:
         raise ValueError("the corpus is empty")
+    if mode == "logprobs":
+        return _label_logprobs(backend, t, corpus, labels=labels, seed=seed, draws_per_text=draws_per_text,
+                               progress=progress)
+    if mode != "sample":
+        raise ValueError(f"mode must be 'sample' or 'logprobs', got {mode!r}")
     prompts = t.prompts(corpus)
     decoding: dict[str, Any] = {"temperature": float(temperature), "max_tokens": int(max_tokens)}
     if temperature > 0:
@@ -223,8 +239,45 @@ def label_corpus(backend, task: str = "hate_speech", corpus=None, *, labels: str
     n_before = backend.n_calls
     replies = backend.complete_batch(prompts, progress=progress, **decoding)
     meta = {"corpus": corpus.to_dict(), "backend": getattr(backend, "name", type(backend).__name__),
-            "model": backend.model, "decoding": decoding, "n_model_calls": backend.n_calls - n_before,
+            "model": backend.model, "mode": "sample", "decoding": decoding, "n_model_calls": backend.n_calls - n_before,
             "n_cached": len(prompts) - (backend.n_calls - n_before)}
     return t.sensor_from_replies(corpus.states.tolist(), replies,
                                  source=f"{meta['backend']}:{backend.model} on {corpus.name}",
                                  labels=labels, meta=meta)
+
+
+def _label_logprobs(backend, t: HerdTask, corpus, *, labels: str, seed: int, draws_per_text: int,
+                    progress: bool) -> SensorData:
+    d = t.design
+    if int(draws_per_text) != draws_per_text or draws_per_text < 1:
+        raise ValueError(f"draws_per_text must be a positive integer, got {draws_per_text}")
+    flags = list(d.ACTION_FLAGS)
+    if t.name == "hate_speech":
+        prompts = [d.question_prompt(text, f) for text in corpus.texts for f in flags]
+    else:
+        if corpus.products is None or corpus.environments is None:
+            raise ValueError("product reviews need product names and star ratings")
+        prompts = [d.question_prompt(text, prod, int(s), f)
+                   for text, prod, s in zip(corpus.texts, corpus.products, corpus.environments) for f in flags]
+    n_before = backend.n_calls
+    probs = backend.choice_probs(prompts, list(d.YES_NO), progress=progress)
+    method = getattr(probs, "method", getattr(backend, "last_choice_method", None))
+    q = np.asarray(probs, dtype=float)[:, 0].reshape(len(corpus), len(flags))
+    P = d.action_probs_from_yes(q)  # (n, Y)
+    X, Y = t.n_states, t.n_obs
+    ec = np.zeros((X, Y))
+    np.add.at(ec, corpus.states, P)
+    rng = np.random.default_rng(seed)
+    cum = np.cumsum(P, axis=1)
+    u = rng.random((len(corpus), int(draws_per_text)))
+    draws = np.minimum((u[:, :, None] * cum[:, -1:, None] >= cum[:, None, :]).sum(axis=2), Y - 1)
+    states = np.repeat(corpus.states, int(draws_per_text))
+    meta = {"corpus": corpus.to_dict(), "backend": getattr(backend, "name", type(backend).__name__),
+            "model": backend.model, "mode": "logprobs", "choice_method": method,
+            "decoding": {"choices": list(d.YES_NO), "questions": flags},
+            "draws_per_text": int(draws_per_text), "seed": int(seed),
+            "n_model_calls": backend.n_calls - n_before, "n_cached": len(prompts) - (backend.n_calls - n_before),
+            "p_yes": q.tolist(), "task": d.design()}
+    sd = SensorData(states, draws.ravel(), X, Y, t.state_labels, t.obs_labels, [],
+                    f"{meta['backend']}:{backend.model} on {corpus.name} (exact label probabilities)", meta, ec)
+    return t.coarsen(sd, labels)

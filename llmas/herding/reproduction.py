@@ -1,0 +1,347 @@
+r"""``llmsl reproduce``: the paper's herding and control experiments, with the corrected model.
+
+Jain & Krishnamurthy (arXiv 2411.01271), sections on Bayesian social learning
+with LLM sensors, on the real Mistral-7B-Instruct replies to 240 Measuring Hate
+Speech comments (``../shared/data/mhs_mistral/`` or ``--data DIR``), or on the
+bundled synthetic readings ``llmas/data/herding_demo_labels.csv`` when they are absent:
+
+(a) herding with six states versus the initial public belief;
+(b) the threshold control heatmap: initial prior versus threshold ``gamma`` of
+    the policy "reveal your label while pi(not hateful) < gamma", fraction of
+    correct labels;
+(c) the optimal stopping problem (value iteration) and SPSA on its threshold;
+(d) the incentive mechanism: an example and the threshold sweep.
+
+Each part writes its figures and tables with the parameters that made them;
+``report.md`` lists where the corrected results differ from the paper's code and why.
+"""
+from __future__ import annotations
+
+import os
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .report import md_table, versions, write_json
+
+__all__ = ["find_mistral_data", "reproduce", "DEFECTS"]
+
+#: Differences between this reproduction and the reference code (aditj/sociallearningllm), SPEC section 6.
+DEFECTS = [
+    ("Public belief filter",
+     "The reference code builds R^pi_a from the identity (R = I + diag(...)) instead of zeros, so every "
+     "action also keeps the prior's mass and the public belief moves too little; here R starts from zeros "
+     "(sociallearn.SocialLearningModel.public_update)."),
+    ("Ties",
+     "The reference code counts every tied action as taken (P(a | y, pi) uses >= against all actions), so "
+     "action probabilities can sum to more than 1; here ties follow an explicit rule (uniform by default) "
+     "with fractional shares summing to 1."),
+    ("Likelihood",
+     "The reference herding script draws B as a random perturbed identity and the control script "
+     "overwrites its estimate with the hard-coded [[0.3, 0.7], [0.7, 0.3]]; the paper smooths 40 samples "
+     "per state with a restricted Boltzmann machine. Here B is the Dirichlet posterior of the LLM's real "
+     "labels, with 95% intervals, and chains resample the real labels per state."),
+    ("Revealing agents",
+     "In the reference control script an agent below the threshold reports its observation, but the public "
+     "belief is still updated by the herding filter; here the public applies Bayes' rule to the revealed "
+     "observation, T_y pi = B_y pi / sigma(pi, y)."),
+    ("SPSA",
+     "The reference 'SPSA' is a one-dimensional fixed difference (theta +- delta without a random direction), "
+     "a linear step schedule, an unnormalized gradient and a hard 0.5 cut of the sigmoid policy, so the cost "
+     "is piecewise constant and the iterate drifts to its clip bound. Here: Spall's SPSA (Bernoulli "
+     "perturbations, a_n = a / (A + n + 1)^0.602, c_n = c / (n + 1)^0.101, calibrated gain, common random "
+     "numbers, projection, iterate averaging) on the sin^2-parametrized smoothed policy, checked against "
+     "value iteration on the same problem."),
+    ("Reproducibility",
+     "The reference code uses global NumPy random state and saves pickles without seeds; here every number "
+     "comes from an explicit seed recorded in report.json."),
+]
+
+
+def find_mistral_data(data: str | os.PathLike | None = None) -> Path | None:
+    """The folder holding ``mistral7b_responses.csv``: ``data`` if given, else
+    ``$LLMSL_SHARED_DATA/mhs_mistral``, else ``<project root>/../shared/data/mhs_mistral``
+    (project root = the folder above the installed ``llmas`` package), else
+    ``./../shared/data/mhs_mistral``; ``None`` when none exists.
+
+    Raises ``ValueError`` when ``data`` is given but holds no such file.
+    """
+    if data is not None:
+        p = Path(data)
+        for cand in (p, p / "mhs_mistral"):
+            if (cand / "mistral7b_responses.csv").is_file():
+                return cand
+        if p.is_file() and p.name.endswith(".csv"):
+            return p.parent
+        raise ValueError(f"{p} holds no mistral7b_responses.csv")
+    cands = []
+    if os.environ.get("LLMSL_SHARED_DATA"):
+        cands.append(Path(os.environ["LLMSL_SHARED_DATA"]) / "mhs_mistral")
+    root = Path(__file__).resolve().parents[2]
+    cands += [root.parent / "shared" / "data" / "mhs_mistral", Path.cwd().parent / "shared" / "data" / "mhs_mistral"]
+    for c in cands:
+        if (c / "mistral7b_responses.csv").is_file():
+            return c
+    return None
+
+
+def _load_sensors(data_dir: Path | None):
+    from .tasks import load_responses
+
+    if data_dir is not None:
+        f = data_dir / "mistral7b_responses.csv"
+        src = {"kind": "mistral7b", "path": str(f),
+               "description": "Mistral-7B-Instruct-v0.1 replies (temperature 0.7, top_p 0.7) to the paper's JSON "
+                              "prompt for 240 Measuring Hate Speech comments, 40 per state"}
+        return load_responses(f), load_responses(f, labels="binary"), src
+    f = resources.files("llmas") / "data" / "herding_demo_labels.csv"
+    with resources.as_file(f) as path:
+        six = load_responses(path, label_column="label")
+        two = load_responses(path, label_column="label", labels="binary")
+    src = {"kind": "bundled", "path": "llmas/data/herding_demo_labels.csv",
+           "description": "synthetic readings of a planted ordinal sensor (datasets/herding_demo_labels): the "
+                          "real Mistral-7B replies were not found, so these numbers say nothing about an LLM"}
+    return six, two, src
+
+
+def reproduce(data: str | os.PathLike | None = None, out: str | os.PathLike = "report-reproduce", *,
+              seed: int = 0, quick: bool = False, progress: bool = True) -> dict:
+    """Run experiments (a)-(d) and write ``out/``: report.json, report.md, PNGs, one subfolder per part.
+
+    Parameters
+    ----------
+    data : folder with ``mistral7b_responses.csv`` (default: found by :func:`find_mistral_data`,
+        bundled synthetic readings when absent)
+    out : report folder
+    seed : master seed
+    quick : fewer runs and grid points (for tests); the figures keep their meaning but are noisier
+    progress : tqdm progress bars
+
+    Returns the dict written to ``report.json``.
+    """
+    from sociallearn import SocialLearningModel, estimate_likelihood, simulate
+
+    from . import plots
+    from .analysis import analyze_herding, prior_family
+    from .control_analysis import analyze_control
+    from .controlled import simulate_reveal_policy
+    from .incentives import incentive_sweep
+    from .pipeline import write_control_report, write_herd_report
+
+    t_all = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data_dir = find_mistral_data(data)
+    six, two, source = _load_sensors(data_dir)
+    n_runs = 200 if quick else 1000
+    results: dict[str, Any] = {"kind": "reproduce", "versions": versions(), "source": source, "seed": int(seed),
+                               "quick": bool(quick)}
+    timings: dict[str, float] = {}
+    steps = ["(a) herding", "(b) heatmap", "(c) stopping + SPSA", "(d) incentives"]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(steps), desc="reproduce", unit="part")
+
+    # (a) six states: herding versus the initial public belief ------------------------------
+    t0 = time.perf_counter()
+    rep_a = analyze_herding(six, priors=np.linspace(0.02, 0.98, 13 if quick else 25), n_agents=100,
+                            n_runs=n_runs, n_posterior=50 if quick else 200, seed=seed)
+    write_herd_report(rep_a, out / "a_herding", command={"command": "reproduce (a)", "seed": seed},
+                      title="(a) Herding with six states versus the initial public belief")
+    # the paper's own experiment: prior mass p on state 0 and 1 - p on state 2, true state 0,
+    # herd action of the chain (here: the exact cascade action, not the mean of the last 10 actions)
+    model6 = rep_a.model
+    pools = six.pools()
+    p_grid = np.linspace(0.05, 0.95, 10 if quick else 19)
+    herd_freq = np.zeros((p_grid.size, model6.n_actions))
+    p_none = np.zeros(p_grid.size)
+    for i, p in enumerate(p_grid):
+        pi0 = np.zeros(6)
+        pi0[0], pi0[2] = p, 1 - p
+        r = simulate(model6, pi0, 100, n_runs, true_state=0, seed=[seed, 100, i], observations=pools,
+                     record_paths=False)
+        s = r.herding_stats()
+        herd_freq[i] = s["cascade_action_frequencies"]
+        p_none[i] = s["p_no_cascade"]
+    plots.plot_herd_actions(p_grid, herd_freq, out / "a_paper_prior_herd_actions.png",
+                            action_labels=[f"'{l}'" for l in six.state_labels], p_none=p_none,
+                            xlabel="initial public belief on state 0 (rest on state 2)",
+                            title="(a) herd action, true state 0 (not hate speech), prior on states {0, 2}")
+    results["a"] = {"report": "a_herding/report.json", "summary": rep_a.summary(),
+                    "paper_prior": {"definition": "pi0 = p e_0 + (1 - p) e_2, true state 0 (the reference "
+                                                  "code's setup)", "p": p_grid, "herd_action_freq": herd_freq,
+                                    "p_no_cascade": p_none, "n_runs": n_runs, "n_agents": 100,
+                                    "seed": f"SeedSequence([{seed}, 100, i]) for prior i"},
+                    "p_wrong_uniform_prior": rep_a.reference_stats["p_wrong_cascade"],
+                    "se_wrong_uniform_prior": rep_a.reference_stats["se_wrong_cascade"]}
+    timings["a"] = time.perf_counter() - t0
+    if bar:
+        bar.update()
+
+    # (b) threshold control heatmap on the binary model --------------------------------------
+    t0 = time.perf_counter()
+    est2 = estimate_likelihood(two.states, two.observations, 2, 2)
+    model2 = SocialLearningModel(est2.mean, cost=1 - np.eye(2))
+    P = np.linspace(0.025, 0.975, 10 if quick else 20)
+    G = np.linspace(0.0, 1.0, 10 if quick else 20)
+    R = 60 if quick else 200
+    n_ag, last = 100, 20
+    pp, gg = np.meshgrid(P, G, indexing="ij")
+    pri = np.repeat(np.stack([pp.ravel(), 1 - pp.ravel()], axis=1), R, axis=0)
+    gam = np.repeat(gg.ravel(), R)
+    heat: dict[str, Any] = {}
+    for x in (1, 0):
+        res = simulate_reveal_policy(model2, pri, lambda pi, idx: pi[:, 0] < gam[idx], n_ag, true_state=x,
+                                     observations=two.pools(), seed=[seed, 200, x])
+        acc_last = res.accuracy(last).reshape(P.size, G.size, R)
+        final_ok = (np.argmax(res.final_belief, axis=1) == x).reshape(P.size, G.size, R)
+        revealed = res.revealed.mean(axis=1).reshape(P.size, G.size, R)
+        heat[f"true_state_{x}"] = {"correct_last": acc_last.mean(axis=2),
+                                   "correct_last_se": acc_last.std(axis=2, ddof=1) / np.sqrt(R),
+                                   "final_estimate_correct": final_ok.mean(axis=2),
+                                   "share_revealing": revealed.mean(axis=2)}
+        plots.plot_heatmap(acc_last.mean(axis=2).T, P, G, out / f"b_heatmap_true_state_{x}.png",
+                           xlabel="initial public belief pi0(not hateful)",
+                           ylabel="threshold gamma: reveal while pi(not hateful) < gamma",
+                           clabel=f"fraction of correct labels, last {last} of {n_ag} agents",
+                           title=f"(b) true state: {two.state_labels[x]} ({R} runs per cell)")
+    results["b"] = {"likelihood": est2.mean, "priors": P, "thresholds": G, "runs_per_cell": R, "n_agents": n_ag,
+                    "last_agents": last, "policy": "agent k reveals its label y_k (public: Bayes' rule) while "
+                    "pi_{k-1}(not hateful) < gamma, otherwise acts myopically (public: social learning filter)",
+                    "seed": f"[{seed}, 200, true state]", **heat}
+    timings["b"] = time.perf_counter() - t0
+    if bar:
+        bar.update()
+
+    # (c) optimal stopping and SPSA -----------------------------------------------------------
+    t0 = time.perf_counter()
+    rep_c = analyze_control(two, spsa_iter=100 if quick else 300, spsa_runs=300 if quick else 1000,
+                            grid_size=1001 if quick else 2001, incentives=False, seed=seed)
+    write_control_report(rep_c, out / "c_control", command={"command": "reproduce (c)", "seed": seed},
+                         title="(c) Optimal stopping and SPSA")
+    results["c"] = {"report": "c_control/report.json", "summary": rep_c.summary(), "agree": rep_c.agree,
+                    "vi_thresholds": rep_c.vi_thresholds, "spsa_thresholds": rep_c.spsa.thresholds,
+                    "comparisons": rep_c.comparisons, "policy_costs": rep_c.cost_comparison}
+    timings["c"] = time.perf_counter() - t0
+    if bar:
+        bar.update()
+
+    # (d) incentives: sweep, SPSA, and an example ----------------------------------------------
+    t0 = time.perf_counter()
+    c2 = 1 - np.eye(2)
+    inc = incentive_sweep(est2.mean, c2, np.array([0.5, 0.5]), n_agents=50, n_runs=200 if quick else 500,
+                          spsa_iter=30 if quick else 60, seed=seed)
+    sw = inc["sweep"]
+    plots.plot_incentive_tradeoff(np.asarray(sw["thresholds"]), np.asarray(sw["paid"]), np.asarray(sw["accuracy"]),
+                                  out / "d_incentive_sweep.png", paid_se=np.asarray(sw["paid_se"]),
+                                  acc_se=np.asarray(sw["accuracy_se"]),
+                                  xlabel="incentive threshold t: pay while t < pi(not hateful) < 1 - t")
+    example = _incentive_example(est2.mean, c2, two, inc, seed=seed, n_runs=100 if quick else 500)
+    plots.plot_incentive_example(example, out / "d_incentive_example.png")
+    results["d"] = {**inc, "example": example}
+    timings["d"] = time.perf_counter() - t0
+    if bar:
+        bar.update()
+        bar.close()
+
+    timings["total"] = time.perf_counter() - t_all
+    results["timings_s"] = timings
+    results["differences_from_reference_code"] = [{"topic": a, "what": b} for a, b in DEFECTS]
+    write_json(out / "report.json", results)
+    (out / "report.md").write_text(_markdown(results, rep_a, rep_c), encoding="utf-8")
+    return results
+
+
+def _incentive_example(B, c, sensor, inc: dict, *, seed: int, n_runs: int) -> dict:
+    """Public belief paths without and with incentives, from a prior inside the herding region."""
+    from control import IncentiveProblem
+    from sociallearn import SocialLearningModel, cascade_region
+
+    from .controlled import simulate_reveal_policy
+
+    model = SocialLearningModel(B, cost=c)
+    region = cascade_region(model)
+    hi_iv = [iv for iv in region.intervals if iv.action == 0 and iv.hi >= 1.0]
+    p0 = 0.5 * (hi_iv[0].lo + 1.0) if hi_iv else 0.9  # inside the cascade on "not hateful"
+    t = inc["optimum"]["threshold"] if inc.get("optimum") else float(
+        inc["sweep"]["thresholds"][int(np.argmin(inc["sweep"]["objective"]))])
+    prob = IncentiveProblem(B, utility=-np.asarray(c))
+    prior = np.array([p0, 1 - p0])
+    n_ag = 30
+    out = {"prior": prior, "threshold": t, "true_state": 1, "n_agents": n_ag, "n_runs": n_runs,
+           "policy": "pay the minimal incentive I*(pi) while t < pi(0) < 1 - t; paid agents reveal their label"}
+    for name, rule in (("no_incentive", lambda pi: np.zeros(len(pi), bool)),
+                       ("incentive", lambda pi: (pi[:, 0] > t) & (pi[:, 0] < 1 - t))):
+        res = simulate_reveal_policy(model, prior, rule, n_ag, n_runs, true_state=1, observations=sensor.pools(),
+                                     seed=[seed, 300], record_beliefs=True)
+        bel = res.beliefs[:, :, 0]
+        I = prob.minimal_incentive(res.beliefs[:, :-1].reshape(-1, 2)).reshape(n_runs, n_ag)
+        paid = np.where(res.revealed & np.isfinite(I), I, 0.0)
+        out[name] = {"mean_belief": bel.mean(axis=0), "q10_belief": np.quantile(bel, 0.1, axis=0),
+                     "q90_belief": np.quantile(bel, 0.9, axis=0), "example_path": bel[0],
+                     "mean_cumulative_paid": np.cumsum(paid, axis=1).mean(axis=0),
+                     "final_estimate_correct": float(np.mean(np.argmax(res.final_belief, axis=1) == 1)),
+                     "correct_labels": float(res.correct.mean())}
+    return out
+
+
+def _markdown(results: dict, rep_a, rep_c) -> str:
+    from .analysis import informativeness_line
+
+    src = results["source"]
+    a, b, c, d = results["a"], results["b"], results["c"], results["d"]
+    md = ["# Reproduction of the herding and control experiments (corrected model)", "",
+          f"Data: **{src['kind']}** — {src['description']} (`{src['path']}`).", "",
+          f"Seed {results['seed']}; total time {results['timings_s']['total']:.1f} s"
+          + (" (quick mode: fewer runs)" if results["quick"] else "") + ". Every number is in `report.json`.", "",
+          "## How informative is the sensor?", "",
+          "- six states, six labels: " + informativeness_line(rep_a.informativeness),
+          "- two states, binary label: " + informativeness_line(rep_c.informativeness), "",
+          "## (a) Herding with six states versus the initial public belief", "",
+          f"Full report: [a_herding/report.md](a_herding/report.md). At the uniform prior a chain herds on a wrong "
+          f"action with probability {a['p_wrong_uniform_prior']:.3f} +/- {a['se_wrong_uniform_prior']:.3f} "
+          f"(0-1 cost over the six states).", "",
+          "![wrong herding](a_herding/wrong_herding.png)", "",
+          "The reference code's own setup (prior mass p on state 0, 1 - p on state 2, true state 0): "
+          "distribution of the herd's action.", "",
+          "Actions are declared states (0-1 cost): 'herd on s' means every later agent declares state s.", "",
+          md_table(["p"] + [f"herd on '{l}'" for l in rep_a.sensor.state_labels] + ["no cascade"],
+                   [[float(p)] + [float(v) for v in a["paper_prior"]["herd_action_freq"][i]]
+                    + [float(a["paper_prior"]["p_no_cascade"][i])] for i, p in enumerate(a["paper_prior"]["p"])], 3),
+          "", "![paper prior](a_paper_prior_herd_actions.png)", "",
+          "## (b) Threshold control heatmap", "",
+          f"Policy: {b['policy']}. {b['runs_per_cell']} runs of {b['n_agents']} agents per cell; colour = "
+          f"fraction of correct labels among the last {b['last_agents']} agents.", "",
+          "![heatmap hateful](b_heatmap_true_state_1.png)", "", "![heatmap not hateful](b_heatmap_true_state_0.png)", "",
+          "## (c) Optimal stopping and SPSA", "",
+          f"Full report: [c_control/report.md](c_control/report.md). Value iteration thresholds "
+          f"{np.round(np.asarray(c['vi_thresholds']), 4).tolist()}, SPSA thresholds "
+          f"{np.round(np.asarray(c['spsa_thresholds']), 4).tolist()}: "
+          + ("**agree within the lattice spacing of reachable beliefs**." if c["agree"] else "**do not agree**."), "",
+          "![value function](c_control/value_function.png)", "", "![spsa](c_control/spsa_path_0.png)", "",
+          "## (d) Incentives", "", d["summary"], "",
+          "![incentive sweep](d_incentive_sweep.png)", "",
+          f"Example: prior {np.round(d['example']['prior'], 3).tolist()} inside the cascade set on 'not hateful', "
+          f"true state hateful, threshold t = {d['example']['threshold']:.3f}. Without incentives the final public "
+          f"estimate is right in {100 * d['example']['no_incentive']['final_estimate_correct']:.1f}% of runs; with "
+          f"them in {100 * d['example']['incentive']['final_estimate_correct']:.1f}%, for a mean total incentive "
+          f"of {d['example']['incentive']['mean_cumulative_paid'][-1]:.3f}.", "",
+          "![incentive example](d_incentive_example.png)", "",
+          "## Where these results differ from the paper's code, and why", ""]
+    md += [f"- **{t}.** {w}" for t, w in DEFECTS]
+    if src["kind"] == "mistral7b":
+        md += ["", "Consequences on the Mistral-7B data: with the filter corrected and B estimated from the model's "
+               "real labels, the binary hate-speech sensor is far more informative than the hard-coded "
+               "B = [[0.3, 0.7], [0.7, 0.3]] of the reference control script, so the cascade region is confined to "
+               "extreme public beliefs (thresholds in (a) and (c)); herding on the wrong label is rare from moderate "
+               "priors and certain from priors inside the cascade set, and the threshold policies of (b)-(d) matter "
+               "only near that set. SPSA converges to the value-iteration threshold instead of drifting to its clip "
+               "bound.", ""]
+    else:
+        md += ["", "These results come from synthetic readings: they exercise the pipeline and say nothing about "
+               "an LLM. Pass --data with the folder of mistral7b_responses.csv to reproduce the paper.", ""]
+    return "\n".join(md)

@@ -1,0 +1,117 @@
+"""Sampling uncertainty of the RIBUM test: bootstrap of the max-margin LP.
+
+LLM outputs are samples: p_k(a|x) is estimated from n_kx responses per state and
+environment, so a pass or fail of the point estimate needs a statistical
+statement (SPEC 1b).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_counts, check_positive_int, check_prior, check_rng
+from .inattention import TOL, RibumLP
+from .results import BootstrapResult
+
+__all__ = ["bootstrap_ribum"]
+
+
+def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: float = 0.95,
+                    resample_exponent: float | None = 0.6, tol: float = TOL) -> BootstrapResult:
+    """Bootstrap distribution of the RIBUM margin m* and a test of consistency.
+
+    The point estimate is p_hat_k(a|x) = n_kxa / n_kx. Each resample draws, for
+    every environment k and state x independently, n_kx responses from
+    Multinomial(n_kx, p_hat_k(.|x)) (the nonparametric bootstrap of the
+    responses), and re-solves the max-margin LP of :func:`ribum.check_ribum`
+    (the stacked sparse matrix is filled from a pattern built once and solved by
+    HiGHS directly, without recompiling).
+
+    What is tested. The normalised LP always admits constant utilities with
+    m = 0, so m* >= 0 for every kernel: "inconsistent" is the boundary m* = 0
+    (no utilities separate the constraints), which cannot be the alternative of
+    a test. The p-value is therefore that of
+
+        H0: m* = 0 (the kernels are not strictly RIBUM-consistent)  against  H1: m* > 0,
+
+    so a small p-value is significant evidence *for* consistency, and a large one
+    says that sampling noise alone could produce the observed margin (noisy
+    posteriors are always distinct, so m_hat > 0 even when m* = 0).
+
+    At the boundary the ordinary bootstrap is inconsistent (Andrews 2000); the
+    m-out-of-n bootstrap is not (Bickel, Goetze & van Zwet 1997). Each resample
+    draws b_kx = floor(n_kx ** gamma) responses (gamma = ``resample_exponent``,
+    default 0.6; ``None`` gives the ordinary n-out-of-n bootstrap), and with
+    tau_n = sqrt(sum n_kx), tau_b = sqrt(sum b_kx) the law of
+    tau_b (m*_b - m_hat) approximates that of tau_n (m_hat - m*). Hence
+
+        p = (1 + #{b : tau_b (m*_b - m_hat) >= tau_n m_hat}) / (1 + n_boot),
+
+    and the interval is [m_hat - q_{1-alpha/2} / tau_n, m_hat - q_{alpha/2} / tau_n]
+    with q the quantiles of tau_b (m*_b - m_hat). ``pass_rate`` is the share of
+    resamples with m*_b > tol. ``margins`` holds the resampled m*_b.
+
+    Parameters
+    ----------
+    counts : (K, X, A) int array
+        Number of responses choosing action a in state x of environment k.
+    n_boot : int
+        Number of resamples.
+    seed : int, numpy.random.Generator or None
+    prior : (X,) array or None
+        pi0 (uniform by default: in an audit the experimenter picks the states).
+    level : float
+        Confidence level of ``ci``.
+    resample_exponent : float in (0, 1] or None
+        gamma of the m-out-of-n bootstrap (None: resample n_kx responses).
+
+    Returns
+    -------
+    BootstrapResult
+
+    Example
+    -------
+    >>> counts = [[[45, 5], [8, 42]], [[30, 20], [18, 32]]]
+    >>> res = bootstrap_ribum(counts, n_boot=20, seed=0)
+    >>> res.margin > 0 and res.margins.shape == (20,)
+    True
+    """
+    c = check_counts(counts)
+    n_boot = check_positive_int(n_boot, "n_boot")
+    if not (0.0 < level < 1.0):
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    rng = check_rng(seed)
+    K, X, A = c.shape
+    pi = check_prior(prior, X)
+    n = c.sum(axis=2)
+    p_hat = c / n[..., None]
+    if resample_exponent is None:
+        b_size = n
+    else:
+        if not (0.0 < float(resample_exponent) <= 1.0):
+            raise ValueError(f"resample_exponent must lie in (0, 1] or be None, got {resample_exponent}")
+        b_size = np.maximum(1, np.floor(n ** float(resample_exponent))).astype(np.int64)
+    tau_n = np.sqrt(n.sum())
+    tau_b = np.sqrt(b_size.sum())
+    lp = RibumLP(K, X, A, "max_margin")
+    m_hat = lp.solve_highs(p_hat, pi)[0]
+    margins = np.empty(n_boot)
+    for i in range(n_boot):
+        sample = rng.multinomial(b_size, p_hat)
+        margins[i] = lp.solve_highs(sample / b_size[..., None], pi)[0]
+    stat = tau_b * (margins - m_hat)
+    pvalue = (1 + np.count_nonzero(stat >= tau_n * m_hat)) / (1 + n_boot)
+    alpha = 1.0 - level
+    q_lo, q_hi = np.quantile(stat, [alpha / 2, 1 - alpha / 2])
+    ci = np.array([m_hat - q_hi / tau_n, m_hat - q_lo / tau_n])
+    return BootstrapResult(
+        margin=float(m_hat),
+        margins=margins,
+        pvalue=float(pvalue),
+        ci=ci,
+        level=level,
+        pass_rate=float(np.mean(margins > tol)),
+        n_boot=n_boot,
+        seed=seed if isinstance(seed, (int, type(None))) else None,
+        resample_exponent=resample_exponent,
+        solver="HiGHS (scipy.optimize.linprog, interior point)",
+    )

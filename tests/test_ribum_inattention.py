@@ -1,0 +1,226 @@
+"""NIAS, NIAC, recover_costs and the RIBUM LP (ribum.inattention)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+import ribum
+from ribum.inattention import _same_strategy
+
+
+def shannon_agent(seed, K=4, X=3, A=3, lam=0.1):
+    rng = np.random.default_rng(seed)
+    r = rng.uniform(0, 1, size=(K, X, A))
+    prior = rng.dirichlet(np.ones(X) * 3)
+    return r, prior, ribum.rational_inattention_kernel(r, prior, lam)
+
+
+def assert_constraints_hold(k, prior, res):
+    """Recovered utilities and costs satisfy every constraint with the margin,
+    except NIAC pairs of environments with the same strategy (margin 0 by design)."""
+    assert ribum.nias(k, res.utilities, prior).min_slack >= res.margin - 1e-6
+    K = k.shape[0]
+    same = _same_strategy(prior[None, :, None] * k)
+    slack = ribum.niac(k, res.utilities, res.costs, prior).slack
+    off = ~np.eye(K, dtype=bool)
+    assert np.all(slack[off & ~same] >= res.margin - 1e-6)
+    assert np.all(slack[off & same] >= -1e-6)
+
+
+def mutual_information(kernels, prior):
+    joint = prior[None, :, None] * kernels
+    pa = joint.sum(axis=1, keepdims=True)
+    ratio = np.divide(kernels, pa, out=np.ones_like(kernels), where=kernels > 0)
+    return np.sum(joint * np.log(ratio), axis=(1, 2))
+
+
+def random_split(kernels, frac=0.3):
+    """Split action 0 into actions 0 and A with a state-independent fraction: same posterior."""
+    out = np.concatenate([kernels, kernels[..., :1]], axis=2)
+    out[..., 0] *= frac
+    out[..., -1] *= 1 - frac
+    return out
+
+
+# ----------------------------------------------------------------------------- theory
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 5), st.integers(2, 4), st.integers(2, 4), st.floats(0.1, 1.0))
+def test_shannon_agents_satisfy_nias_niac_and_pass(seed, K, X, A, lam):
+    r, prior, k = shannon_agent(seed, K, X, A, lam)
+    # The true utilities satisfy NIAS, and NIAC with the true costs lam * I(x; a).
+    assert ribum.nias(k, r, prior, tol=1e-9).passed
+    assert ribum.niac(k, r, lam * mutual_information(k, prior), prior, tol=1e-9).passed
+    res = ribum.check_ribum(k, prior)
+    assert res.passed and res.margin > 1e-5
+    assert_constraints_hold(k, prior, res)
+
+
+def test_random_split_agent_fails_max_margin():
+    _, prior, k = shannon_agent(1, K=3, X=3, A=3, lam=0.2)
+    assert ribum.check_ribum(k, prior).passed
+    res = ribum.check_ribum(random_split(k), prior)
+    assert not res.passed
+    assert abs(res.margin) <= 1e-6
+    # The split pair (0, A) binds in every environment where action 0 is used.
+    used = (prior[None, :, None] * k).sum(axis=1)[:, 0] > 0
+    A = k.shape[2]
+    for env in np.flatnonzero(used):
+        assert any((row == [env, 0, A]).all() for row in res.binding_nias)
+
+
+def test_single_environment_margin_by_hand():
+    # K = 1: only NIAS. Posteriors q0 = (9/11, 2/11), q1 = (1/9, 8/9). With
+    # d = r(., 0) - r(., 1) in [-1, 1]^2 the LP is max min(q0.d, -q1.d): at d1 = 1
+    # both equal 385/583 when d2 = -46/53.
+    k = [[[0.9, 0.1], [0.2, 0.8]]]
+    res = ribum.check_ribum(k)
+    assert res.margin == pytest.approx(385 / 583, abs=1e-7)
+    # Independent check of that closed form with linprog on (d1, d2, m).
+    q0, q1 = np.array([9, 2]) / 11, np.array([1, 8]) / 9
+    out = linprog([0, 0, -1], A_ub=[[-q0[0], -q0[1], 1], [q1[0], q1[1], 1]], b_ub=[0, 0],
+                  bounds=[(-1, 1), (-1, 1), (None, None)], method="highs")
+    assert -out.fun == pytest.approx(385 / 583, abs=1e-9)
+
+
+def test_identical_environments_are_exempt_from_the_niac_margin():
+    # Two identical environments: a rational agent facing one problem twice.
+    k = np.array([[[0.9, 0.1], [0.2, 0.8]]] * 2)
+    res = ribum.check_ribum(k)
+    assert res.passed
+    assert res.margin == pytest.approx(385 / 583, abs=1e-6)
+    assert res.costs[0] == pytest.approx(res.costs[1], abs=1e-6)
+
+
+def test_invariance_to_relabelling_and_rescaling():
+    r, prior, k = shannon_agent(7, K=4, X=4, A=3, lam=0.25)
+    base = ribum.check_ribum(k, prior)
+    rng = np.random.default_rng(0)
+    px = rng.permutation(4)
+    pk = rng.permutation(4)
+    permuted = k[pk][:, px, :]
+    for env in range(4):
+        permuted[env] = permuted[env][:, rng.permutation(3)]
+    res = ribum.check_ribum(permuted, prior[px])
+    assert res.passed == base.passed
+    assert res.margin == pytest.approx(base.margin, abs=1e-6)
+    # Rescaled utilities alpha r + c(x) with lam * alpha give the same kernels and verdict.
+    alpha = 3.7
+    c = rng.normal(size=(1, 4, 1))
+    k2 = ribum.rational_inattention_kernel(alpha * r + c, prior, 0.25 * alpha)
+    np.testing.assert_allclose(k2, k, atol=1e-9)
+    res2 = ribum.check_ribum(k2, prior)
+    assert res2.margin == pytest.approx(base.margin, abs=1e-6)
+    # Slacks of given utilities scale by alpha (costs scaled alike): verdicts unchanged.
+    s1 = ribum.nias(k, r, prior)
+    s2 = ribum.nias(k, alpha * r + c, prior)
+    np.testing.assert_allclose(s2.slack, alpha * s1.slack, atol=1e-9)
+    kap = 0.25 * mutual_information(k, prior)
+    n1 = ribum.niac(k, r, kap, prior)
+    n2 = ribum.niac(k, alpha * r + c, alpha * kap, prior)
+    np.testing.assert_allclose(n2.slack, alpha * n1.slack, atol=1e-9)
+    assert n1.passed == n2.passed
+
+
+def test_sparsest_objective():
+    _, prior, k = shannon_agent(3)
+    mm = ribum.check_ribum(k, prior)
+    sp_ = ribum.check_ribum(k, prior, objective="sparsest")
+    assert sp_.objective == "sparsest" and sp_.passed
+    assert sp_.margin == pytest.approx(0.5 * mm.margin)
+    assert sp_.utilities.sum() <= mm.utilities.sum() + 1e-6
+    assert_constraints_hold(k, prior, sp_)
+    with pytest.raises(ValueError, match="margin"):
+        ribum.check_ribum(k, prior, objective="sparsest", margin=2.0)
+
+
+def test_nias_slack_by_hand():
+    k = [[[0.9, 0.1], [0.2, 0.8]]]
+    r = [[[1.0, 0.0], [0.0, 1.0]]]
+    s = ribum.nias(k, r).slack
+    # slack[a, b] = sum_x p(x|a) (r(x,a) - r(x,b)): a = 0: 9/11 - 2/11; a = 1: 8/9 - 1/9.
+    assert s[0, 0, 1] == pytest.approx(7 / 11)
+    assert s[0, 1, 0] == pytest.approx(7 / 9)
+    assert np.isnan(s[0, 0, 0]) and np.isnan(s[0, 1, 1])
+    # An action never chosen has no posterior: its row is NaN.
+    k3 = [[[0.9, 0.1, 0.0], [0.2, 0.8, 0.0]]]
+    r3 = [[[1.0, 0.0, 5.0], [0.0, 1.0, 5.0]]]
+    s3 = ribum.nias(k3, r3)
+    assert np.all(np.isnan(s3.slack[0, 2])) and not s3.passed  # b = 2 dominates
+
+
+def test_niac_and_recover_costs_by_hand():
+    # Env 0: informative kernel, stakes 1; env 1: less informative, stakes 1/2.
+    k = np.array([[[0.9, 0.1], [0.1, 0.9]], [[0.6, 0.4], [0.4, 0.6]]])
+    r = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.5, 0.0], [0.0, 0.5]]])
+    # G_0 = 0.9, V_01 = 0.6; G_1 = 0.3, V_10 = 0.45 (uniform prior).
+    kap = ribum.recover_costs(k, r)
+    assert kap[0] - kap[1] <= 0.9 - 0.6 + 1e-12
+    assert kap[1] - kap[0] <= 0.3 - 0.45 + 1e-12
+    # Potentials from a virtual source: kappa = (0.15, 0) exactly.
+    np.testing.assert_allclose(kap, [0.15, 0.0], atol=1e-12)
+    res = ribum.niac(k, r, kap)
+    np.testing.assert_allclose(res.slack[0, 1], 0.3 - 0.15)
+    np.testing.assert_allclose(res.slack[1, 0], -0.15 + 0.15, atol=1e-12)
+
+
+def test_recover_costs_negative_cycle():
+    # Env 0 attends to nothing but would gain from env 1's information; env 1 has
+    # no stakes, so no costs can make both NIAC constraints hold.
+    k = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.9, 0.1], [0.1, 0.9]]])
+    r = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    with pytest.raises(ValueError, match="negative cycle"):
+        ribum.recover_costs(k, r)
+
+
+def test_result_summary_and_dict():
+    import json
+
+    _, prior, k = shannon_agent(2)
+    res = ribum.check_ribum(k, prior)
+    assert "PASSED" in res.summary() and "margin" in res.summary()
+    d = json.loads(json.dumps(res.to_dict(), default=lambda v: None))
+    assert d["passed"] is True and np.asarray(d["utilities"]).shape == k.shape
+
+
+@pytest.mark.parametrize(
+    "kernels, prior, match",
+    [
+        (np.ones((2, 2)), None, "3-D"),
+        ([[[0.5, 0.6], [0.5, 0.5]]], None, "sum to 1"),
+        ([[[1.5, -0.5], [0.5, 0.5]]], None, "negative"),
+        ([[[np.nan, 0.5], [0.5, 0.5]]], None, "NaN"),
+        ([[[0.5, 0.5], [0.5, 0.5]]], [0.5, 0.3], "sum to 1"),
+        ([[[0.5, 0.5], [0.5, 0.5]]], [1.0], "shape"),
+    ],
+)
+def test_bad_kernel_input(kernels, prior, match):
+    with pytest.raises(ValueError, match=match):
+        ribum.check_ribum(kernels, prior)
+    with pytest.raises(ValueError, match=match):
+        ribum.nias(kernels, np.zeros(np.shape(kernels)) if np.ndim(kernels) == 3 else np.zeros((1, 2, 2)), prior)
+
+
+def test_bad_objective_and_utilities_shape():
+    with pytest.raises(ValueError, match="objective"):
+        ribum.check_ribum([[[1.0, 0.0], [0.0, 1.0]]], objective="fastest")
+    with pytest.raises(ValueError, match="utilities must have shape"):
+        ribum.nias([[[1.0, 0.0], [0.0, 1.0]]], np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match="costs must have shape"):
+        ribum.niac([[[1.0, 0.0], [0.0, 1.0]]], np.zeros((1, 2, 2)), [0.0, 1.0])
+
+
+def test_paper_scale_problem_passes_and_split_fails():
+    # K = 20 environments, X = 6 states, A = 8 actions (the benchmark size).
+    rng = np.random.default_rng(4)
+    r = rng.uniform(0, 1, size=(20, 6, 8))
+    k = ribum.rational_inattention_kernel(r, None, 0.1)
+    res = ribum.check_ribum(k)
+    assert res.passed and res.margin > 1e-4
+    assert_constraints_hold(k, np.full(6, 1 / 6), res)
+    assert ribum.nias(k, r).passed
+    assert not ribum.check_ribum(random_split(k)).passed
