@@ -13,7 +13,6 @@ from llmas.backends.base import Backend
 from llmas.audit import AuditReport, audit
 from llmas.audit import synthetic as syn
 from llmas.corpora import load_hate_speech
-from llmas.tasks import hate_speech as hs
 
 
 # ---------------------------------------------------------------- planted agents (exact)
@@ -101,6 +100,30 @@ def test_budget_planted_cobb_douglas_passes_and_random_fails():
     assert bad.results["garp_pass_rate"] < 0.5
     assert bad.results["ccei_median"] < 1.0
     assert bad.results["bronars_power_mean"] > 0.5
+
+
+def test_budget_sampled_json_replies():
+    rep = audit("budget", syn.PlantedBudgetAgent("rational"), n=1, mode="sampling", n_samples=2, n_sim=20,
+                progress=False)
+    assert rep.parse["n_ok"] == 4 * 25 * 2 and rep.parse["n_failed"] == 0
+    assert rep.results["garp_pass_rate"] == 1.0
+    assert rep.parameters["decoding"]["temperature"] == 0.7
+
+
+class _OutOfRange(Backend):
+    name = "oor"
+
+    def _complete_missing(self, requests, store):
+        for i, _ in enumerate(requests):
+            store(i, '{"percent": 140}')
+
+    def _choice_missing(self, requests, store):  # pragma: no cover - not used
+        raise NotImplementedError
+
+
+def test_budget_out_of_range_shares_are_parse_failures():
+    with pytest.raises(ValueError, match="no subject has a usable answer"):
+        audit("budget", _OutOfRange("o", cache=False), n=1, mode="sampling", n_samples=1, progress=False)
 
 
 # ---------------------------------------------------------------- tiny model, every task

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from llmas.herding.analysis import analyze_herding, family_thresholds, prior_family, zero_one_cost
+from llmas.herding.analysis import analyze_herding, family_thresholds, prior_family
 from llmas.herding.controlled import simulate_reveal_policy
 from llmas.herding.sensor import SensorData
 from llmas.herding.tasks import get_herd_task, load_responses

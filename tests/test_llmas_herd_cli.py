@@ -65,3 +65,28 @@ def test_reproduce_bundled_fallback(tmp_path, monkeypatch):
     res = rp.reproduce(None, tmp_path / "rep", quick=True, progress=False)
     assert res["source"]["kind"] == "bundled"
     assert "say nothing about an LLM" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_herd_product_quality_on_tiny_model(tiny_model_dir, tmp_path):
+    rc = main(["herd", "--task", "product_quality", "--model", str(tiny_model_dir), "--cache",
+               str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "o"), "--n-per-state", "1", "--n-runs", "30",
+               "--n-posterior", "5", "--n-priors", "3", "--quiet"])
+    assert rc == 0
+    j = json.loads((tmp_path / "o" / "report.json").read_text())
+    # one review per (star rating, quality) cell, three Yes/No questions each; 8 labels from three booleans
+    assert (j["sensor"]["n_states"], j["sensor"]["n_obs"]) == (2, 8)
+    assert j["sensor"]["meta"]["n_model_calls"] == 10 * 3
+    assert abs(sum(map(sum, j["sensor"]["counts"])) - 10) < 1e-9  # expected counts: one unit per review
+
+
+@pytest.mark.slow
+def test_herd_on_default_model(tmp_path):
+    rc = main(["herd", "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "o"), "--n-per-state", "2",
+               "--n-runs", "100", "--n-posterior", "20", "--n-priors", "5", "--quiet"])
+    assert rc == 0
+    j = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert j["sensor"]["meta"]["choice_method"] == "logprobs"
+    assert j["sensor"]["meta"]["n_model_calls"] == 12 * 5
+    inf = j["informativeness"]
+    assert 0 <= inf["estimate"]["mi_bits"] <= inf["entropy_bits"] + 1e-9
+    assert "How informative" in (tmp_path / "o" / "report.md").read_text()

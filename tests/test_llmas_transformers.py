@@ -187,12 +187,13 @@ def test_cache_put_is_per_answer(tiny_backend):
     assert all(r["choices"] == ["Yes", "No"] for r in reqs)
 
 
-def test_shared_prefix_and_nested_prompts_match_brute_force(tiny_model_dir):
+@pytest.mark.parametrize("batch_size", [1, 2, 8])
+def test_shared_prefix_and_nested_prompts_match_brute_force(tiny_model_dir, batch_size):
     # All prompts share the chat header and an instruction; one prompt is a prefix of another.
     texts = ["hi", "you are a fool and a liar", "hello there, how are you today", "x", ""]
     prompts = [f"Is this text insulting? Answer Yes or No. Text: {t}" for t in texts]
     prompts.append(prompts[1] + " and more")
-    be = TransformersBackend(tiny_model_dir, cache=False, batch_size=8)
+    be = TransformersBackend(tiny_model_dir, cache=False, batch_size=batch_size)
     choices = ["Yes", "No", "Yes, definitely"]
     p = be.choice_probs(prompts, choices)
     brute = np.array([[brute_logprob(be, m, c)[0] for c in choices] for m in prompts])

@@ -241,7 +241,7 @@ def _run_ribum(task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, pro
     if len(empty):
         cells = ", ".join(f"({env_names[k]}, state {x})" for k, x in empty)
         raise ValueError(f"no usable answers for the cells {cells}: cannot estimate p_k(a|x) there "
-                         "(enlarge n, or check the parse failures)")
+                         f"(enlarge n, or check the parse failures{_failure_note(tally)})")
     kernels = counts / rowsum
     prior = corpus.state_frequencies()
     results = ribum_analysis(kernels, prior, counts, exact=exact, item_probs=item_probs, item_env=item_env,
@@ -302,7 +302,8 @@ def _run_budget(be, n_subjects, mode, *, n_samples, seed, n_sim, rule, chunk, pr
         detail = {"replies": [[g[j] for g in got] for j in range(len(prompts))]}
     keep = ~np.isnan(shares).any(axis=1)
     if not keep.any():
-        raise ValueError("no subject has a usable answer for every budget line (see the parse failures)")
+        raise ValueError("no subject has a usable answer for every budget line (see the parse failures"
+                         f"{_failure_note(tally)})")
     names = [f"{f} / {p}" for f, p, _ in subjects]
     lines = np.stack([s[2] for s in subjects])
     prices = np.stack([_budget.prices(li) for li in lines])
@@ -318,6 +319,13 @@ def _run_budget(be, n_subjects, mode, *, n_samples, seed, n_sim, rule, chunk, pr
     results["verdict_text"] = budget_verdict(results)
     return AuditReport(task="budget", kind="budget", mode=mode, seed=seed, parameters=params, corpus=None,
                        parse=tally.to_dict(), results=results)
+
+
+def _failure_note(tally: ParseTally) -> str:
+    d = tally.to_dict()
+    if not d["n_failed"]:
+        return ""
+    return f": {d['n_failed']} of {d['n_total']} replies unparsable, e.g. {d['failures'][0]['reason']!r}"
 
 
 def budget_verdict(res: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ every sample is reproducible whatever batch it falls in.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import time
@@ -243,6 +244,14 @@ class TransformersBackend(Backend):
         order = sorted(range(len(prepared)), key=lambda i: len(prepared[i][0]))
         vocab = int(self.hf_model.config.vocab_size)
         with torch.inference_mode():
+            # The token prefix shared by every prompt of the call (chat template,
+            # system prompt, instruction) is encoded once for all chunks.
+            prompts = [p for p, _ in prepared]
+            P0 = min(_common_prefix_len(prompts), min(len(p) for p in prompts) - 1) if len(prompts) > 1 else 0
+            base = None
+            if P0 > 0:
+                base = (self.hf_model(input_ids=torch.tensor([prompts[0][:P0]], device=self.device),
+                                      use_cache=True, logits_to_keep=1).past_key_values, P0)
             start = 0
             while start < len(order):
                 n_c = len(prepared[order[start]][1])
@@ -250,17 +259,18 @@ class TransformersBackend(Backend):
                 per_prompt = max(1, n_c * max(lc - 1, 1) * vocab)
                 bs = max(1, min(self.batch_size, _LOGIT_BUDGET // per_prompt))
                 idx = order[start:start + bs]
-                lp = self._score_chunk([prepared[i] for i in idx])
+                lp = self._score_chunk([prepared[i] for i in idx], base)
                 for row, i in enumerate(idx):
                     store(i, {"logprobs": lp[row].tolist()})
                 start += bs
 
-    def _score_chunk(self, items: list[tuple[list[int], list[list[int]]]]) -> np.ndarray:
+    def _score_chunk(self, items: list[tuple[list[int], list[list[int]]]], base=None) -> np.ndarray:
         """Total log-probabilities (B, C) of each choice after each prompt of one chunk.
 
         Three passes, each batched: (1) the longest token prefix shared by all
         prompts of the chunk (chat template, system prompt, common instruction)
-        is encoded once; (2) each prompt's remaining tokens, right-padded, reuse
+        is encoded once, starting from ``base = (past, P0)``, the keys/values of
+        the prefix shared by the whole call; (2) each prompt's remaining tokens, right-padded, reuse
         the prefix's keys/values; the next-token distribution is read at each
         prompt's own last token; (3) the remaining choice tokens, packed one row
         per prompt (see ``_choice_pass``).  Padding sits between a prompt and
@@ -274,14 +284,18 @@ class TransformersBackend(Backend):
         if any(len(c) != C for _, c in items):
             raise ValueError("every prompt in one choice_probs call must have the same number of choices")
         prompts = [p for p, _ in items]
+        P0 = base[1] if base is not None else 0
         P = _common_prefix_len(prompts) if B > 1 else 0
-        P = min(P, min(len(p) for p in prompts) - 1)  # each prompt keeps >= 1 own token
+        P = max(P0, min(P, min(len(p) for p in prompts) - 1))  # each prompt keeps >= 1 own token
         model = self.hf_model
         dev = self.device
         past = None
         if P > 0:
-            pre = model(input_ids=torch.tensor([prompts[0][:P]], device=dev), use_cache=True, logits_to_keep=1)
-            past = pre.past_key_values
+            past = copy.deepcopy(base[0]) if base is not None else None
+            if P > P0:  # this chunk shares more than the whole call does
+                past = model(input_ids=torch.tensor([prompts[0][P0:P]], device=dev),
+                             position_ids=torch.arange(P0, P, device=dev)[None], past_key_values=past,
+                             use_cache=True, logits_to_keep=1).past_key_values
             past.batch_repeat_interleave(B)
         lens = torch.tensor([len(p) - P for p in prompts])
         Ls = int(lens.max())

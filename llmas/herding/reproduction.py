@@ -125,7 +125,7 @@ def reproduce(data: str | os.PathLike | None = None, out: str | os.PathLike = "r
     from sociallearn import SocialLearningModel, estimate_likelihood, simulate
 
     from . import plots
-    from .analysis import analyze_herding, prior_family
+    from .analysis import analyze_herding
     from .control_analysis import analyze_control
     from .controlled import simulate_reveal_policy
     from .incentives import incentive_sweep
