@@ -155,7 +155,16 @@ def strongly_connected(W: np.ndarray, *, overwrite: bool = False) -> tuple[np.nd
             break
     rest = np.flatnonzero(alive)
     if rest.size:
-        sub = _dense_to_csr(W[np.ix_(rest, rest)] if rest.size < n else W)
+        if rest.size > 0.75 * n:
+            # Cheaper to hand scipy the whole graph than to copy the induced
+            # subgraph: deleted nodes only come back as singletons.
+            rest = np.arange(n)
+            labels[:] = -1
+            on_cycle[:] = False
+            next_label = 0
+            sub = _dense_to_csr(W)
+        else:
+            sub = _dense_to_csr(W[np.ix_(rest, rest)])
         n_comp, sub_labels = connected_components(sub, directed=True, connection="strong")
         sizes = np.bincount(sub_labels, minlength=n_comp)
         labels[rest] = next_label + sub_labels

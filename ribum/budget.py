@@ -114,6 +114,11 @@ def garp(prices, quantities, efficiency: float = 1.0, *, cycles: bool = False, m
     p, x = check_budget_data(prices, quantities)
     e = check_efficiency(efficiency)
     max_cycles = check_positive_int(max_cycles, "max_cycles", 0)
+    return _garp(p, x, e, cycles=cycles, max_cycles=max_cycles, rtol=rtol)
+
+
+def _garp(p, x, e, *, cycles=False, max_cycles=100, rtol=RTOL) -> GarpResult:
+    """:func:`garp` on validated arrays (no validation, no BLAS thread limit)."""
     T = p.shape[0]
     W = _relation(p, x, e, rtol, strict=False)
     labels, on_cycle = strongly_connected(W, overwrite=True)

@@ -452,8 +452,8 @@ def _result(p, pi, m_star, util, kappa, status, name, objective, tol) -> RibumRe
     )
 
 
-def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter: int = 5000,
-                                atol: float = 1e-13, prune: float = 1e-9) -> np.ndarray:
+def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter: int = 20_000,
+                                atol: float = 1e-14, prune: float = 1e-6) -> np.ndarray:
     """Optimal Shannon rational-inattention kernel by Blahut-Arimoto.
 
     Maximises sum_{x,a} pi0(x) p(a|x) r(x,a) - lam I(x; a). The optimum satisfies
@@ -494,14 +494,19 @@ def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter
     z = (r - r.max(axis=1, keepdims=True)) / lam
     ez = np.exp(z)
     q = np.full(A, 1.0 / A)
-    for _ in range(n_iter):
-        cond = q[None, :] * ez
-        cond /= cond.sum(axis=1, keepdims=True)
-        q_new = pi @ cond
-        if np.max(np.abs(q_new - q)) < atol:
+    for _ in range(2):
+        # Blahut-Arimoto; after the first pass the actions that are dying out
+        # (p(a) < prune) are removed and the iteration re-run on the support,
+        # so the fixed point is solved to ``atol`` there.
+        for _ in range(n_iter):
+            cond = q[None, :] * ez
+            cond /= cond.sum(axis=1, keepdims=True)
+            q_new = pi @ cond
+            done = np.max(np.abs(q_new - q)) < atol
             q = q_new
-            break
-        q = q_new
-    q = np.where(q < prune, 0.0, q)
+            if done:
+                break
+        q = np.where(q < prune, 0.0, q)
+        q /= q.sum()
     cond = q[None, :] * ez
     return cond / cond.sum(axis=1, keepdims=True)

@@ -5,12 +5,14 @@ import numpy as np
 
 from ._validation import check_budget_data, check_efficiency, check_positive_int, check_rng
 from .budget import ccei as _ccei
-from .budget import garp
+from ._blas import single_threaded_blas
+from .budget import _garp
 from .results import PowerResult
 
 __all__ = ["bronars_power"]
 
 
+@single_threaded_blas
 def bronars_power(prices, quantities, n_sim: int = 1000, seed=None, *, efficiency: float = 1.0,
                   with_ccei: bool = False) -> PowerResult:
     """Bronars' power: how often uniformly random choices on the same budgets violate GARP_e.
@@ -56,7 +58,7 @@ def bronars_power(prices, quantities, n_sim: int = 1000, seed=None, *, efficienc
     for i in range(n_sim):
         w = rng.dirichlet(np.ones(G), size=T)
         xs = w * (m[:, None] / p)
-        if not garp(p, xs, e).passed:
+        if not _garp(p, xs, e).passed:
             bad += 1
         if with_ccei:
             cc[i] = _ccei(p, xs)

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from llmas.cli import main
+
 N_PER_STATE = 1
 N_PROMPTS = N_PER_STATE * 6 * 3 * 5  # texts x environments x questions
 
@@ -47,17 +49,14 @@ def test_killed_audit_resumes_without_repeated_calls(tiny_model_dir, tmp_path):
     assert 0 < done_before < N_PROMPTS, done_before
     assert not (tmp_path / "r0" / "report.json").exists()
 
-    r1 = subprocess.run(_cmd(tiny_model_dir, db, tmp_path / "r1"), env=env, capture_output=True, text=True,
-                        timeout=300)
-    assert r1.returncode == 0, r1.stderr[-3000:]
+    # the reruns run in this process (torch is already imported here), through the same CLI
+    assert main(_cmd(tiny_model_dir, db, tmp_path / "r1")[3:]) == 0
     rep1 = json.loads((tmp_path / "r1" / "report.json").read_text())
     # the resumed run computed exactly the answers the killed one had not stored
     assert rep1["n_calls"] == N_PROMPTS - done_before
     assert _rows(db) == N_PROMPTS
 
-    r2 = subprocess.run(_cmd(tiny_model_dir, db, tmp_path / "r2"), env=env, capture_output=True, text=True,
-                        timeout=300)
-    assert r2.returncode == 0, r2.stderr[-3000:]
+    assert main(_cmd(tiny_model_dir, db, tmp_path / "r2")[3:]) == 0
     rep2 = json.loads((tmp_path / "r2" / "report.json").read_text())
     assert rep2["n_calls"] == 0
     assert rep2["results"] == rep1["results"]

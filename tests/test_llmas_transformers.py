@@ -209,3 +209,23 @@ def test_choice_trie_with_shared_multi_token_prefixes(tiny_model_dir, attn):
     p = be.choice_probs(prompts, choices)
     brute = np.array([[brute_logprob(be, m, c)[0] for c in choices] for m in prompts])
     np.testing.assert_allclose(p.logprobs, brute, atol=2e-4)
+
+
+def test_property_batched_equals_brute_force(tiny_model_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    be = TransformersBackend(tiny_model_dir, cache=False, batch_size=3)
+    words = st.text(alphabet="abdeinorsty ,.?!'YN{}:\"", min_size=0, max_size=30)
+
+    @settings(max_examples=15, deadline=None)
+    @given(st.lists(words, min_size=1, max_size=5),
+           st.lists(st.text(alphabet="YesNoMaybe ,.!", min_size=1, max_size=12), min_size=1, max_size=4,
+                    unique=True))
+    def check(prompts, choices):
+        p = be.choice_probs(prompts, choices)
+        brute = np.array([[brute_logprob(be, m, c)[0] for c in choices] for m in prompts])
+        np.testing.assert_allclose(p.logprobs, brute, atol=5e-4)
+        np.testing.assert_allclose(np.asarray(p).sum(1), 1.0, atol=1e-12)
+
+    check()

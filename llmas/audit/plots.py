@@ -34,8 +34,10 @@ def _heatmap(ax, m, title, xlabels, ylabels, cmap, vmin=None, vmax=None):
     ax.set_yticks(range(m.shape[0]), ylabels, fontsize=7)
     if m.size <= 100:
         for (i, j), v in np.ndenumerate(m):
+            r, g, b, _ = im.cmap(im.norm(v))
+            # dark text on light cells, light text on dark ones (by luminance)
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
-                    color="white" if (vmax is not None and v < 0.5 * (vmax + (vmin or 0))) else "black")
+                    color="white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black")
     return im
 
 
