@@ -13,7 +13,7 @@ Pure numerics: numpy, scipy and CVXPY only. Plots live in :mod:`ribum.plots`.
 from __future__ import annotations
 
 from .bootstrap import bootstrap_ribum
-from .budget import AfriatUtility, afriat_utility, ccei, expenditure_matrix, garp, warp
+from .budget import AfriatUtility, afriat_utility, ccei, expenditure_matrix, garp, sarp, warp
 from .indices import houtman_maks, money_pump_index, varian_index
 from .inattention import check_ribum, niac, nias, rational_inattention_kernel, recover_costs
 from .power import bronars_power
@@ -34,6 +34,7 @@ __all__ = [
     "recover_costs",
     # extras
     "warp",
+    "sarp",
     "expenditure_matrix",
     "rational_inattention_kernel",
     "AfriatUtility",

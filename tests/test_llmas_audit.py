@@ -177,6 +177,10 @@ def test_module_is_callable_and_bad_input():
         audit("hate_speech", syn.planted_rational(), n=-1)
     with pytest.raises(ValueError, match="backend"):
         audit("hate_speech", "llama")
+    for kw, msg in (({"n_boot": -1}, "n_boot"), ({"n_samples": 0}, "n_samples"), ({"seed": 1.5}, "seed"),
+                    ({"choice_rule": "median"}, "choice_rule"), ({"chunk_size": 0}, "chunk_size")):
+        with pytest.raises(ValueError, match=msg):
+            audit("hate_speech", syn.planted_rational(), **kw)
 
 
 def test_custom_corpus_prior_is_state_frequency():

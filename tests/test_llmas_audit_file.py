@@ -30,15 +30,14 @@ def test_mistral_replies(mhs_mistral, tmp_path):
     assert np.allclose(rep.results["prior"], 1 / 6)
     # one environment: NIAS only
     assert rep.results["niac_tested"] is False and "K >= 2" in rep.results["niac_note"]
-    # action 2 (dehumanizing as the last flag) is chosen once, from state 1; its revealed
-    # posterior is a point mass, which NIAS can always accommodate.
+    # action 2 (dehumanizing as the last flag) is chosen once, from state 1
     assert rep.results["informative"]
     assert rep.results["informativeness"][0]["mutual_information_bits"] == pytest.approx(0.55399, abs=1e-4)
-    assert rep.verdict == MISTRAL_VERDICT
+    # NIAS holds: the six revealed posteriors are distinct, so with one environment a strictly
+    # proper scoring rule rationalizes them; the optimal margin of the LP is unique
+    assert rep.verdict == "consistent" and rep.passed
+    assert rep.margin == pytest.approx(0.12942, abs=1e-4)
     assert len(rep.results["bootstrap"]["margins"]) == 50
-
-
-MISTRAL_VERDICT = "consistent"
 
 
 def test_mistral_cli(mhs_mistral, tmp_path, capsys):

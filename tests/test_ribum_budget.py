@@ -202,6 +202,27 @@ def test_warp_counts_two_cycles():
     assert ribum.warp(p, x).violations == int(np.sum(R & P.T))
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 7), st.integers(2, 3), st.integers(0, 10_000))
+def test_sarp_matches_brute_force(T, G, seed):
+    rng = np.random.default_rng(seed)
+    p = rng.integers(1, 4, size=(T, G)).astype(float)
+    x = rng.integers(0, 3, size=(T, G)).astype(float)
+    x[x.sum(axis=1) == 0, 0] = 1.0
+    if seed % 2:
+        x[-1] = x[0]  # a repeated bundle: weak cycles between equal bundles are allowed
+    R, _ = brute_relations(p, x, 1.0)
+    C = R.copy()
+    for k in range(T):
+        C |= C[:, [k]] & C[[k], :]
+    distinct = np.any(x[:, None, :] != x[None, :, :], axis=2)
+    expected = int(np.sum(C & R.T & distinct))
+    res = ribum.sarp(p, x)
+    assert res.violations == expected
+    if res.passed:
+        assert ribum.garp(p, x).passed  # SARP implies GARP
+
+
 def test_afriat_error_names_the_ccei():
     with pytest.raises(ValueError, match="CCEI = 0.98701"):
         ribum.afriat_utility(NOGARP_P, NOGARP_X)

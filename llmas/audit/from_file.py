@@ -64,6 +64,9 @@ def audit_file(path: str | Path, task: str = "hate_speech", *, reply_column: str
     >>> rep.parse["n_failed"], rep.verdict                            # doctest: +SKIP
     """
     design = get_task(task)
+    for name, value, lo in (("n_boot", n_boot, 0), ("n_sim", n_sim, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+            raise ValueError(f"{name} must be an int >= {lo}, got {value!r}")
     t0 = time.perf_counter()
     rows = _read_table(path)
     if not rows:

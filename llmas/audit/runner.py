@@ -22,7 +22,7 @@ from .report import AuditReport, ParseTally
 #: default corpus items per state (hate speech) / per (rating, state) cell
 #: (product quality) / subjects per framing (budget); sized so that the
 #: default audit on SmolLM2-135M finishes in a few minutes on 2 CPU cores
-DEFAULT_N = {"hate_speech": 4, "product_quality": 4, "budget": 1}
+DEFAULT_N = {"hate_speech": 6, "product_quality": 4, "budget": 1}
 #: decoding of sampled replies (the paper sampled Mistral at T=0.7, top_p=0.7)
 SAMPLING_DECODING = {"temperature": 0.7, "top_p": 0.7}
 MAX_TOKENS = {"hate_speech": 160, "product_quality": 80, "budget": 40}
@@ -57,7 +57,8 @@ def resolve_mode(backend, mode: str) -> str:
 
     ``auto`` reads choices exactly where the backend computes log-probabilities
     locally (transformers, planted agents) or says it can
-    (``backend.supports_logprobs``), and samples JSON replies otherwise.
+    (``backend.supports_logprobs``; a remote backend is then probed with one
+    question by :func:`audit`), and samples JSON replies otherwise.
     """
     if mode not in ("auto", "logprobs", "sampling"):
         raise ValueError(f"mode must be 'auto', 'logprobs' or 'sampling', got {mode!r}")
@@ -66,6 +67,14 @@ def resolve_mode(backend, mode: str) -> str:
     if getattr(backend, "name", "") in ("transformers", "planted") or getattr(backend, "supports_logprobs", False):
         return "logprobs"
     return "sampling"
+
+
+def _probe_logprobs(be) -> str:
+    """Ask a remote backend one Yes/No question: ``"logprobs"`` if it answered
+    from log-probabilities, else ``"sampling"`` (JSON replies, the paper's design)."""
+    p = be.choice_probs([_hs.question_prompt("Hello.", "is_insulting")], list(_hs.YES_NO))
+    method = getattr(p, "method", None) or getattr(be, "last_choice_method", None)
+    return "logprobs" if method == "logprobs" else "sampling"
 
 
 def _make_backend(backend, model, base_url, cache):
@@ -101,8 +110,8 @@ def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None =
         local model (SmolLM2-135M-Instruct).
     corpus : labelled corpus for the RIBUM tasks (default: the bundled one).
     n : items per state (hate speech), per (rating, state) cell (product
-        quality) or subjects per framing (budget); ``None`` uses
-        :data:`DEFAULT_N`, ``0`` the whole corpus.
+        quality) or subjects (personas) per framing (budget); ``None`` uses
+        :data:`DEFAULT_N`, ``0`` the whole corpus (budget: all 12 personas).
     mode : ``"auto"``, ``"logprobs"`` (exact choice probabilities) or
         ``"sampling"`` (``n_samples`` sampled JSON replies per prompt).
     seed : seeds the subsample, the budget lines, sampling and bootstraps.
@@ -119,13 +128,21 @@ def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None =
     design = get_task(task)
     if n is not None and (not isinstance(n, (int, np.integer)) or n < 0):
         raise ValueError(f"n must be a non-negative int, got {n!r}")
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+    for name, value, lo in (("n_samples", n_samples, 1), ("n_boot", n_boot, 0), ("n_sim", n_sim, 1),
+                            ("chunk_size", chunk_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+            raise ValueError(f"{name} must be an int >= {lo}, got {value!r}")
+    if choice_rule not in ("mean", "mode"):
+        raise ValueError(f"choice_rule must be 'mean' or 'mode', got {choice_rule!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     t0 = time.perf_counter()
     be = _make_backend(backend, model, base_url, cache)
     load_s = time.perf_counter() - t0
     calls0 = int(getattr(be, "n_calls", 0))
     m = resolve_mode(be, mode)
+    if mode == "auto" and m == "logprobs" and getattr(be, "name", "") not in ("transformers", "planted"):
+        m = _probe_logprobs(be)
     nn = DEFAULT_N[task] if n is None else (None if n == 0 else int(n))
     params = {"n": nn, "mode": m, "n_samples": n_samples if m == "sampling" else None, "seed": seed,
               "n_boot": n_boot, "chunk_size": chunk_size}
@@ -195,6 +212,9 @@ def _run_ribum(task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, pro
         item_probs = design.action_probs_from_yes(q)
         exact = method == "logprobs"
         params["choice_method"] = method
+        params["decoding"] = {"choice_probs": list(design.YES_NO),
+                              "rule": "exact next-token log-probabilities of each choice, normalized "
+                                      "over the choices; no sampling" if method == "logprobs" else method}
         counts = np.zeros((K, X, A))
         np.add.at(counts, (item_env, item_state), item_probs)
         item_detail = {"p_yes": q.tolist(), "action_probs": item_probs.tolist()}
@@ -274,6 +294,8 @@ def _run_budget(be, n_subjects, mode, *, n_samples, seed, n_sim, rule, chunk, pr
         finally:
             bar.close()
         params["choice_method"] = method
+        params["decoding"] = {"choice_probs": list(_budget.CHOICES),
+                              "rule": f"{rule} of the exact share distribution over the choices"}
         shares = _budget.share_from_probs(probs, rule).reshape(len(subjects), T)
         detail = {"share_probs": probs.reshape(len(subjects), T, -1).tolist()}
     else:
