@@ -204,3 +204,22 @@ def test_default_model_small_audit(tmp_path):
     assert rep.verdict in ("consistent", "consistent_uninformative", "inconsistent", "uninformative")
     rep.save(tmp_path / "r")
     assert (tmp_path / "r" / "utility_0_neutral.png").is_file()
+
+
+def test_cli_audit_on_a_local_corpus_file(tiny_model_dir, tmp_path, capsys):
+    from llmas.cli import main
+
+    corpus = tmp_path / "corpus.csv"
+    corpus.write_text("text,hate_speech_score\n" + "\n".join(
+        f"text number {i},{s}" for i, s in enumerate([-6.0, -1.0, 0.5, 1.5, 2.2, 4.0])) + "\n")
+    code = main(["audit", "--task", "hate_speech", "--model", str(tiny_model_dir), "--corpus", str(corpus),
+                 "--n", "0", "--n-boot", "0", "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "r"),
+                 "--quiet"])
+    assert code == 0
+    d = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert d["corpus"]["name"] == str(corpus) and d["corpus"]["n_per_state"] == [1] * 6
+    assert d["n_calls"] == 6 * 3 * 5 and "bootstrap" not in d["results"]
+    assert "VERDICT" in capsys.readouterr().out
+    # a bad option value is reported, not raised
+    assert main(["audit", "--task", "hate_speech", "--model", str(tiny_model_dir), "--corpus", str(corpus),
+                 "--n-boot", "-1", "--out", str(tmp_path / "r2"), "--quiet"]) == 2
