@@ -51,8 +51,8 @@ def main() -> None:
             rows.append((f"same command, rerun from cache", dt2, f"{rep2['n_calls']} model calls, target < 30 s"))
             rows.append(("  prompts/s in the first run", rep["n_calls"] / rep["timing"]["run_s"], ""))
 
-        from llmas.audit import audit, audit_file
-        from llmas.audit import synthetic as syn
+        from llmas.auditing import audit, audit_file
+        from llmas.auditing import synthetic as syn
 
         t = time.perf_counter()
         rep = audit("hate_speech", syn.planted_rational(), n=10, n_boot=100, progress=False)

@@ -12,6 +12,11 @@ ResponseCache
     SQLite cache of every model answer.
 parse_json_reply, parse_reply, ParseError, ParseLog
     Schema-validated parsing of free-text replies.
+audit, audit_file, AuditReport
+    The rationality audit (``llmsl audit``); see :mod:`llmas.auditing`.
+
+Pipelines on top of the agent layer: :mod:`llmas.tasks` (versioned task designs),
+:mod:`llmas.corpora` (loaders), :mod:`llmas.auditing`, :mod:`llmas.herding`.
 """
 from __future__ import annotations
 
@@ -32,12 +37,16 @@ _EXPORTS = {
     "ParseError": "llmas.parsing",
     "ParseLog": "llmas.parsing",
     "DEFAULT_MODEL_ID": "llmas.model_files",
+    "audit": "llmas.auditing",
+    "audit_file": "llmas.auditing",
+    "AuditReport": "llmas.auditing",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-_SUBMODULES = {"backends", "cache", "parsing", "model_files", "testing"}
+_SUBMODULES = {"backends", "cache", "parsing", "model_files", "testing", "tasks", "corpora", "auditing",
+               "herding"}
 
 
 def __getattr__(name: str):

@@ -13,8 +13,8 @@ import sys
 
 #: sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "audit": ("llmas.audit.cli_audit", "audit an LLM's rationality (revealed preferences, NIAS/NIAC)"),
-    "audit-file": ("llmas.audit.cli_audit_file", "audit responses you already have (CSV/JSONL)"),
+    "audit": ("llmas.auditing.cli_audit", "audit an LLM's rationality (revealed preferences, NIAS/NIAC)"),
+    "audit-file": ("llmas.auditing.cli_audit_file", "audit responses you already have (CSV/JSONL)"),
     "herd": ("llmas.herding.cli_herd", "estimate when chains of LLM agents herd"),
     "control": ("llmas.herding.cli_control", "optimal stopping, SPSA and incentives to delay herding"),
     "reproduce": ("llmas.herding.cli_reproduce", "reproduce the paper's experiments, corrected"),

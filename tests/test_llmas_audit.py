@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import llmas.audit
+import llmas
 from llmas.backends.base import Backend
-from llmas.audit import AuditReport, audit
-from llmas.audit import synthetic as syn
+from llmas.auditing import AuditReport, audit
+from llmas.auditing import synthetic as syn
 from llmas.corpora import load_hate_speech
 
 
@@ -167,8 +167,8 @@ def test_sampling_with_nothing_parsable_gives_clear_error():
         audit("product_quality", _Garbage("g", cache=False), n=1, mode="sampling", n_samples=1, progress=False)
 
 
-def test_module_is_callable_and_bad_input():
-    assert callable(llmas.audit)
+def test_top_level_api_and_bad_input():
+    assert llmas.audit is audit and llmas.audit_file is not None
     with pytest.raises(ValueError, match="unknown task"):
         audit("chess", syn.planted_rational())
     with pytest.raises(ValueError, match="mode"):

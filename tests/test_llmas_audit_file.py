@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from llmas.audit import audit_file
-from llmas.audit import synthetic as syn
+from llmas.auditing import audit_file
+from llmas.auditing import synthetic as syn
 from llmas.cli import main
 
 # counts of (state, action) of the 240 Mistral-7B replies, worked out by reading the

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from llmas.audit import synthetic as syn
+from llmas.auditing import synthetic as syn
 from llmas.cli import main
 
 

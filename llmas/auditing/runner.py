@@ -121,7 +121,7 @@ def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None =
 
     Example
     -------
-    >>> from llmas.audit import audit                              # doctest: +SKIP
+    >>> from llmas.auditing import audit                              # doctest: +SKIP
     >>> report = audit("hate_speech")                              # doctest: +SKIP
     >>> print(report.summary()); report.save("report")             # doctest: +SKIP
     """

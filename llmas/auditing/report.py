@@ -80,7 +80,7 @@ class ParseTally:
 
 @dataclass
 class AuditReport:
-    """Result of :func:`llmas.audit.audit` or :func:`llmas.audit.audit_file`.
+    """Result of :func:`llmas.auditing.audit` or :func:`llmas.auditing.audit_file`.
 
     Attributes
     ----------
