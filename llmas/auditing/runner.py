@@ -22,7 +22,7 @@ from .report import AuditReport, ParseTally
 #: default corpus items per state (hate speech) / per (rating, state) cell
 #: (product quality) / subjects per framing (budget); sized so that the
 #: default audit on SmolLM2-135M finishes in a few minutes on 2 CPU cores
-DEFAULT_N = {"hate_speech": 6, "product_quality": 4, "budget": 1}
+DEFAULT_N = {"hate_speech": 10, "product_quality": 4, "budget": 1}
 #: decoding of sampled replies (the paper sampled Mistral at T=0.7, top_p=0.7)
 SAMPLING_DECODING = {"temperature": 0.7, "top_p": 0.7}
 MAX_TOKENS = {"hate_speech": 160, "product_quality": 80, "budget": 40}

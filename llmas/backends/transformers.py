@@ -67,10 +67,13 @@ def _set_threads(num_threads: int | None) -> int:
             cpus = len(os.sched_getaffinity(0))
         except (AttributeError, OSError):
             cpus = os.cpu_count() or 1
-        # Leave one core to the rest of the machine: torch's OpenMP threads spin
-        # while waiting, and on a busy 2-core box two of them ran a forward pass
-        # 5-30x slower than one (measured; see benchmarks/bench_llmas.py).
-        num_threads = min(8, max(1, cpus - 1))
+        # All usable cores: on an idle 2-core machine two threads nearly double
+        # throughput (bench_llmas.py: 12.5 -> 23.8 prompts/s at batch 16). On a
+        # machine busy with other work, spinning OpenMP threads can instead slow
+        # a forward pass many times over; pass num_threads=1 (or set
+        # LLMSL_NUM_THREADS) there.
+        env = os.environ.get("LLMSL_NUM_THREADS")
+        num_threads = int(env) if env else min(8, max(1, cpus))
     n = max(1, int(num_threads))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
@@ -92,10 +95,9 @@ class TransformersBackend(Backend):
     batch_size : int
         Prompts per forward pass.
     num_threads : int, optional
-        Torch CPU threads; default ``min(8, usable_cpus - 1)``, at least 1 (so 1
-        on a 2-core machine, where a second spinning OpenMP thread competing
-        with other work slowed forward passes 5-30x in our measurements).
-        Torch threads are process-wide, so this affects the whole process.
+        Torch CPU threads; default ``$LLMSL_NUM_THREADS`` or ``min(8, usable_cpus)``.
+        On a machine busy with other work, fewer threads can be much faster
+        (spinning OpenMP threads). Torch threads are process-wide.
     device, dtype : str, torch.dtype
         Default ``"cpu"`` and ``torch.float32``.
     attn_implementation : str, optional
