@@ -277,12 +277,12 @@ class IncentiveProblem:
         pay = np.zeros(n)
         n_paid = np.zeros(n, dtype=np.int64)
         disc = 1.0
-        ar = np.arange(n)
         for _ in range(N):
             u = rng.random(n)
             if not m.is_static:
                 x = np.minimum((rng.random(n)[:, None] >= cumP[x]).sum(axis=1), X - 1)
             y = np.minimum((rng.random(n)[:, None] >= cumB[x]).sum(axis=1), B.shape[1] - 1)
+            v = rng.random(n)  # uniforms of the unpaid agents' actions, drawn for every run (CRN)
             I, sub = self.minimal_incentive(pi, return_action=True)
             paid = (u < policy.continue_prob(pi)) & np.isfinite(I)
             a = np.empty(n, dtype=np.int64)
@@ -299,7 +299,7 @@ class IncentiveProblem:
             if free.any():
                 i = np.flatnonzero(free)
                 D = m.decision_probs(pi[i])  # (k, Y, A)
-                a[i] = _draw(rng, D[np.arange(i.size), y[i]])
+                a[i] = _draw(rng, D[np.arange(i.size), y[i]], v[i])
                 pi[i] = m.public_update(pi[i], a[i])
             disc *= discount
         acc = pi.max(axis=1)
@@ -338,7 +338,13 @@ class IncentiveProblem:
         """SPSA on the thresholds of the incentive policy (common random numbers).
 
         Returns a :class:`ThresholdOptimization` whose ``cost.per_run`` is the
-        objective per run and ``cost.stop_time`` the number of paid agents per run.
+        objective per run and ``cost.stop_time`` the number of paid agents per run;
+        ``cost_start`` is the hard policy at ``thresholds0`` on the same random
+        numbers (``improvement``: the paired difference and its standard error).
+        The hard policy's objective is piecewise constant in the threshold (jumps
+        at reachable beliefs) and SPSA minimizes its ``tau``-smoothed version, so
+        the answer can land next to a jump, on the worse side: compare with a
+        sweep on common random numbers (``simulate`` with one seed).
         """
         t0 = time.perf_counter()
         if kind not in KINDS:
@@ -356,9 +362,15 @@ class IncentiveProblem:
         kw.update(spsa_kwargs)
         res = spsa(objective, start.theta, n_iter, seed=rng, **kw)
         final = ThresholdPolicy(res.theta, 0.0, kind)
-        sim = self.simulate(final, prior, n_agents, 4 * n_runs, weight=weight, discount=discount, seed=rng)
-        cost = PolicyCost(sim.objective, sim.std_error, sim.per_run, sim.n_runs, n_agents, sim.paid_agents.astype(float))
-        return ThresholdOptimization(final, final.thresholds, cost, res, float(tau), time.perf_counter() - t0)
+        # the answer and the start, hard, on one fresh seed: a paired comparison (ThresholdOptimization)
+        s_final = int(rng.integers(0, 2**32))
+        costs = []
+        for pol in (final, start.hard()):
+            sim = self.simulate(pol, prior, n_agents, 4 * n_runs, weight=weight, discount=discount, seed=s_final)
+            costs.append(PolicyCost(sim.objective, sim.std_error, sim.per_run, sim.n_runs, n_agents,
+                                    sim.paid_agents.astype(float)))
+        return ThresholdOptimization(final, final.thresholds, costs[0], res, float(tau), time.perf_counter() - t0,
+                                     costs[1], start.thresholds)
 
     def __repr__(self) -> str:
         X, Y = self.likelihood.shape

@@ -176,10 +176,17 @@ def _default_horizon(rho: float, horizon: int | None) -> int:
     return int(min(100_000, np.ceil(np.log(1e-8) / np.log(rho))))
 
 
-def _draw(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
-    """One categorical draw per row of ``probs`` (n, K)."""
+def _draw(rng: np.random.Generator, probs: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+    """One categorical draw per row of ``probs`` (n, K), by inversion of uniforms ``u`` (n,).
+
+    Simulations of a policy pass ``u`` sliced from one uniform vector per period
+    over *all* runs, so the stream drawn from ``rng`` does not depend on which
+    runs the policy sends where: run i sees the same states, observations and
+    uniforms under every policy (common random numbers across SPSA's paired
+    evaluations and across a threshold sweep).
+    """
     cum = np.cumsum(probs, axis=1)
-    u = rng.random(probs.shape[0]) * cum[:, -1]
+    u = (rng.random(probs.shape[0]) if u is None else u) * cum[:, -1]
     return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
 
 
@@ -316,7 +323,6 @@ def _cost_social(model, policy, prior, n, horizon, rng, delay_cost, discount) ->
     J = np.zeros(n)
     T = np.full(n, float(H))
     disc = 1.0
-    ar = np.arange(n)
     for k in range(H):
         live = ~done
         if not live.any():
@@ -329,6 +335,7 @@ def _cost_social(model, policy, prior, n, horizon, rng, delay_cost, discount) ->
         if not static:
             x = np.where(live, np.minimum((rng.random(n)[:, None] >= cumP[x]).sum(axis=1), X - 1), x)
         y = np.minimum((rng.random(n)[:, None] >= cumB[x]).sum(axis=1), B.shape[1] - 1)
+        v = rng.random(n)  # uniforms of the myopic actions, one per run whatever the policy (CRN)
         reveal = live & ~stopped
         if reveal.any():
             idx = np.flatnonzero(reveal)
@@ -349,7 +356,7 @@ def _cost_social(model, policy, prior, n, horizon, rng, delay_cost, discount) ->
                     done[ci] = True
                 idx, pax = idx[~casc], pax[~casc]
             if idx.size:
-                a = _draw(rng, pax)
+                a = _draw(rng, pax, v[idx])
                 J[idx] += disc * c[x[idx], a]
                 pi[idx] = model.public_update(pi[idx], a)
         disc *= rho
@@ -376,6 +383,20 @@ class ThresholdOptimization:
     spsa : SPSAResult
         The optimizer's run (``spsa.history`` is in ``theta``; see ``threshold_history``).
     tau : float
+    cost_start : PolicyCost or None
+        Cost of the hard policy at the starting thresholds, on the *same* random
+        numbers as ``cost`` (common random numbers), so that
+        ``improvement`` = cost_start - cost is a paired estimate.
+    thresholds_start : ndarray or None
+
+    Why both costs are reported. SPSA minimizes the cost of the *smoothed*
+    policy (temperature ``tau``). With finitely many observations the reachable
+    beliefs lie on a lattice, the hard policy's cost is piecewise constant in
+    the thresholds, and the smoothed optimum can sit near a lattice point,
+    where the hard policy may fall on either side of it; where the objective
+    is flat, SPSA does not move (or drifts). A small ``tau`` relative to the
+    lattice spacing reduces this bias; the paired comparison with the start
+    says whether the search actually helped.
     """
 
     policy: ThresholdPolicy
@@ -384,6 +405,16 @@ class ThresholdOptimization:
     spsa: SPSAResult = field(repr=False)
     tau: float
     elapsed: float
+    cost_start: PolicyCost | None = field(default=None, repr=False)
+    thresholds_start: np.ndarray | None = None
+
+    @property
+    def improvement(self) -> tuple[float, float]:
+        """``(cost_start - cost, its standard error)`` from the paired per-run costs (NaN without a start cost)."""
+        if self.cost_start is None:
+            return float("nan"), float("nan")
+        d = self.cost_start.per_run - self.cost.per_run
+        return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
 
     @property
     def threshold_history(self) -> np.ndarray:
@@ -398,6 +429,11 @@ class ThresholdOptimization:
                 f"  thresholds in pi(0): {np.round(self.thresholds, 6).tolist()}",
                 f"  cost of the hard policy: {self.cost.mean:.6g} +- {self.cost.std_error:.2g} "
                 f"({self.cost.n_runs} runs)",
+            ]
+            + ([f"  start thresholds {np.round(self.thresholds_start, 6).tolist()}: cost {self.cost_start.mean:.6g} "
+                f"+- {self.cost_start.std_error:.2g}; improvement (paired, same random numbers) "
+                f"{self.improvement[0]:.4g} +- {self.improvement[1]:.2g}"] if self.cost_start is not None else [])
+            + [
                 f"  {self.spsa.n_iter} SPSA iterations, {self.spsa.n_evals} evaluations, {self.elapsed:.2f} s",
             ]
         )
@@ -408,6 +444,9 @@ class ThresholdOptimization:
             "thresholds": self.thresholds.tolist(),
             "tau": self.tau,
             "cost": self.cost.to_dict(),
+            "cost_start": None if self.cost_start is None else self.cost_start.to_dict(),
+            "thresholds_start": None if self.thresholds_start is None else self.thresholds_start.tolist(),
+            "improvement": list(self.improvement),
             "spsa": self.spsa.to_dict(),
             "threshold_history": self.threshold_history.tolist(),
             "elapsed": self.elapsed,
@@ -436,7 +475,11 @@ def optimize_threshold(
     with :func:`spsa` (common random numbers: both evaluations of an iteration
     share ``s``), ``theta`` projected onto ``[0, pi/2]`` where ``t = sin^2(theta)``
     is one-to-one, iterate averaging over the second half, and gain calibration
-    unless ``a=`` is passed in ``spsa_kwargs``.
+    unless ``a=`` is passed in ``spsa_kwargs``. The result reports the hard
+    policy's cost at the answer and at the start on common random numbers
+    (:class:`ThresholdOptimization`: SPSA optimizes the smoothed cost, which on
+    a lattice of reachable beliefs can prefer a threshold next to a lattice
+    point, and does not move where the cost is flat).
 
     Parameters
     ----------
@@ -491,5 +534,9 @@ def optimize_threshold(
     res = spsa(objective, start.theta, n_iter, seed=rng, **kw)
     final = ThresholdPolicy(res.theta, 0.0, kind)
     n_final = 4 * n_runs if n_runs_final is None else int(n_runs_final)
-    cost = policy_cost(model, final, prior, n_runs=n_final, seed=rng, **cost_kw)
-    return ThresholdOptimization(final, final.thresholds, cost, res, float(tau), time.perf_counter() - t0)
+    # the answer and the start, hard, on one fresh seed: a paired comparison (ThresholdOptimization)
+    s_final = int(rng.integers(0, 2**32))
+    cost = policy_cost(model, final, prior, n_runs=n_final, seed=s_final, **cost_kw)
+    cost0 = policy_cost(model, start.hard(), prior, n_runs=n_final, seed=s_final, **cost_kw)
+    return ThresholdOptimization(final, final.thresholds, cost, res, float(tau), time.perf_counter() - t0,
+                                 cost0, start.thresholds)

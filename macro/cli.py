@@ -58,6 +58,16 @@ def run(args) -> int:
     try:
         if args.agents < 1 or args.months < 1 or args.seeds < 1:
             raise ValueError("--agents, --months and --seeds must be positive")
+        # Checked before the (possibly hour-long) runs, not after them.
+        if args.regret and args.planner == "none":
+            raise ValueError("--regret needs --planner saez or llm")
+        if args.planner_interval < 1:
+            raise ValueError("--planner-interval must be a positive number of months")
+        if args.regret and args.months < args.planner_interval:
+            raise ValueError(f"--regret needs at least one planner period: --months {args.months} "
+                             f"< --planner-interval {args.planner_interval}")
+        if not 0 <= args.epsilon <= 1:
+            raise ValueError(f"--epsilon must be in [0, 1], got {args.epsilon}")
         config = EconomyConfig(n_households=args.agents, n_months=args.months)
         need_llm = args.households == "llm" or args.planner == "llm"
         backend = _backend(args) if need_llm else None
@@ -87,9 +97,6 @@ def run(args) -> int:
     seeds = list(range(args.seed0, args.seed0 + args.seeds))
     report = run_seeds(config, make_households, seeds, make_planner, audit=not args.no_audit, progress=True)
     if args.regret:
-        if make_planner is None:
-            print("llmsl macro: --regret needs --planner saez or llm", file=sys.stderr)
-            return 2
         eps = (0.0, args.epsilon) if args.planner == "llm" else (0.0,)
         report.regret = regret_study(config, make_households,
                                      (lambda e: make_planner(e)) if args.planner == "llm" else (lambda e: make_planner()),

@@ -88,6 +88,13 @@ class EconomyConfig:
             v = getattr(self, name)
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+        # With phi = -1 the update factor 1 + U(a phi, 0) reaches 1 - a: an adjustment of 1 or
+        # more can send a wage or the price to 0 (then demand p_c m / P is inf/NaN) unless
+        # its floor keeps it positive.
+        for adj, floor in (("wage_adjust", "wage_floor"), ("price_adjust", "price_floor")):
+            if getattr(self, adj) >= 1 and getattr(self, floor) <= 0:
+                raise ValueError(f"{adj} = {getattr(self, adj)} >= 1 needs {floor} > 0, or wages "
+                                 f"and the price can reach 0")
         self.bracket_cutoffs, self.bracket_rates = _check_schedule(self.bracket_cutoffs,
                                                                    self.bracket_rates)
         self.bracket_cutoffs = self.bracket_cutoffs.copy()

@@ -223,7 +223,16 @@ class Economy:
             raise ValueError(f"households must be a HouseholdPolicy, got {type(self.policy).__name__}")
         self.planner = planner
         self.seed = seed if isinstance(seed, (int, type(None))) else repr(seed)
-        ss = seed.bit_generator.seed_seq if isinstance(seed, np.random.Generator) else np.random.SeedSequence(seed)
+        if isinstance(seed, np.random.Generator):
+            ss = seed.bit_generator.seed_seq
+        elif isinstance(seed, np.random.SeedSequence):
+            ss = seed
+        else:
+            try:
+                ss = np.random.SeedSequence(seed)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"seed must be None, a non-negative int, a SeedSequence or a "
+                                 f"Generator, got {seed!r}") from err
         streams = ss.spawn(4)
         self._rng_skill, self.rng, self._rng_policy, self._rng_planner = (
             np.random.default_rng(s) for s in streams)
@@ -323,7 +332,9 @@ class Economy:
         before = np.cumsum(d_ord) - d_ord
         served = np.empty(n)
         served[order] = np.clip(self.inventory - before, 0.0, d_ord)
-        spending = served * self.price
+        # served * P can exceed the money by one rounding unit when p_c = 1 (an LLM
+        # household may answer consumption 1): cap it so savings never go below 0.
+        spending = np.minimum(served * self.price, self.savings)
         goods_before = self.inventory
         total_demand = demand.sum()
         self.inventory = max(0.0, self.inventory - served.sum())

@@ -137,10 +137,16 @@ class CurveFit:
     Attributes
     ----------
     r, p_value, r_ci : pooled Pearson correlation, its two-sided p-value and 95 %
-        Fisher-z interval (NaN with fewer than 4 points or constant data).
+        Fisher-z interval (NaN with fewer than 4 points or constant data). The
+        pooled p-value and interval treat the (year, seed) points as independent;
+        consecutive years of one run are not, so they are optimistic.
     slope, slope_ci, intercept : least-squares line and 95 % t interval of the slope.
     r_per_seed : Pearson r of each seed separately (NaN when undefined);
-    r_seed_mean, r_seed_ci : their mean and 95 % t interval across seeds.
+    r_seed_mean, r_seed_ci : across seeds, in Fisher-z space (a correlation is
+        bounded, so its mean and interval are taken on z = atanh r and mapped back
+        with tanh): r_seed_mean = tanh(mean z_s) and the 95 % t interval of mean z_s,
+        which always lies inside (-1, 1). Seeds are independent runs, so this is
+        the interval to quote for the sign of the relation.
     expected_sign : -1 for both curves; ``holds`` is r < 0 with p < 0.05.
     """
 
@@ -174,11 +180,23 @@ class CurveFit:
                 f"{self.r_ci[1]:+.3f}), p = {self.p_value:.3g}, slope {self.slope:+.4g} "
                 f"(95% CI {self.slope_ci[0]:+.4g} .. {self.slope_ci[1]:+.4g}); per-seed r mean "
                 f"{self.r_seed_mean:+.3f} (95% CI {self.r_seed_ci[0]:+.3f} .. {self.r_seed_ci[1]:+.3f}); "
-                f"expected negative: {'yes' if self.holds else 'not significant' if np.isfinite(self.r) and self.r < 0 else 'no'}")
+                f"{self.verdict}")
+
+    @property
+    def verdict(self) -> str:
+        """The sign found, in words, against the expected one (for reports)."""
+        want = "negative" if self.expected_sign < 0 else "positive"
+        if not np.isfinite(self.r):
+            return f"sign undefined (expected {want})"
+        got = "negative" if self.r < 0 else "positive" if self.r > 0 else "zero"
+        sig = "significant" if self.p_value < 0.05 else "not significant"
+        agree = "as expected" if np.sign(self.r) == self.expected_sign else "OPPOSITE to the expected sign"
+        return f"{got} correlation ({sig} at 5 %), {agree} ({want})"
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["holds"] = self.holds
+        d["verdict"] = self.verdict
         return _nan_to_none(d)
 
 
@@ -217,10 +235,12 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
         slope, intercept = float(lr.slope), float(lr.intercept)
         half = stats.t.ppf(0.975, x.size - 2) * lr.stderr
         slope_ci = (slope - half, slope + half)
-    mean, lo, hi = _t_interval(np.array(per_seed))
+    # Average correlations in Fisher-z space (clip so that r = +-1 stays finite).
+    z_seed = np.arctanh(np.clip(np.array(per_seed), -1 + 1e-12, 1 - 1e-12))
+    mean, lo, hi = np.tanh(_t_interval(z_seed))
     return CurveFit(name=name, x_name=x_name, y_name=y_name, n_points=int(x.size), n_seeds=len(xs),
                     r=r, p_value=p, r_ci=r_ci, slope=slope, slope_ci=slope_ci, intercept=intercept,
-                    r_per_seed=per_seed, r_seed_mean=mean, r_seed_ci=(lo, hi),
+                    r_per_seed=per_seed, r_seed_mean=float(mean), r_seed_ci=(float(lo), float(hi)),
                     expected_sign=expected_sign, x=x.tolist(), y=y.tolist(), seed_index=k.tolist())
 
 

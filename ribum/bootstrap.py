@@ -93,11 +93,15 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
     tau_n = np.sqrt(n.sum())
     tau_b = np.sqrt(b_size.sum())
     lp = RibumLP(K, X, A, "max_margin")
-    m_hat = lp.solve_highs(p_hat, pi)[0]
+    m_hat, *_, method = lp.solve_highs(p_hat, pi)
+    # solve_highs falls back from interior point to simplex on a degenerate
+    # resample; count the fallbacks so that the result says how it was solved.
+    n_fallback = int(bool(lp.attempts))
     margins = np.empty(n_boot)
     for i in range(n_boot):
         sample = rng.multinomial(b_size, p_hat)
         margins[i] = lp.solve_highs(sample / b_size[..., None], pi)[0]
+        n_fallback += bool(lp.attempts)
     stat = tau_b * (margins - m_hat)
     pvalue = (1 + np.count_nonzero(stat >= tau_n * m_hat)) / (1 + n_boot)
     alpha = 1.0 - level
@@ -113,5 +117,6 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         n_boot=n_boot,
         seed=seed if isinstance(seed, (int, type(None))) else None,
         resample_exponent=resample_exponent,
-        solver="HiGHS (scipy.optimize.linprog, interior point)",
+        solver="HiGHS (scipy.optimize.linprog, interior point)"
+        + (f"; {n_fallback} of {n_boot + 1} solves fell back from interior point" if n_fallback else ""),
     )

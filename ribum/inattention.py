@@ -317,14 +317,22 @@ class RibumLP:
 
         The problem is ``M @ z <= b`` with one constant sparse M (compiled by CVXPY
         in a fraction of a second) plus the box 0 <= r <= 1, kappa_0 = 0 and m <= 1.
-        HiGHS runs its interior-point method without crossover by default (several
-        times faster than simplex on this LP).
 
-        Returns (m, utilities (K, X, A), costs (K,) with min 0, status, solver name).
+        Solver chain. HiGHS's interior-point method without crossover is several
+        times faster than simplex on this LP, but on degenerate kernels (identical
+        rows, unused actions, deterministic or duplicated environments) the
+        optimal face is large and the IPM can stop without a certified optimum.
+        So, unless ``solver_opts`` are given, the LP is retried in this order
+        until one attempt returns status "optimal": HiGHS IPM without crossover,
+        HiGHS IPM with crossover, HiGHS dual simplex, then CLARABEL (the last
+        only when ``solver`` is None: a solver the caller names is honoured). An
+        "optimal_inaccurate" answer is kept only if no later attempt is optimal.
+
+        Returns (m, utilities (K, X, A), costs (K,) with min 0, status, solver
+        name, method); ``method`` says which attempt produced the answer and
+        which failed before it (also stored in ``self.attempts``).
         """
         import cvxpy as cp
-
-        from .budget import _default_lp_solver
 
         M, rhs = self.matrix(kernels, prior)
         nr = self._o_kappa
@@ -339,24 +347,36 @@ class RibumLP:
             cons.append(z[self._o_m] == float(margin))
             obj = cp.Minimize(cp.sum(z[:nr]))
         problem = cp.Problem(obj, cons)
-        name = solver or _default_lp_solver()
-        if name == "HIGHS" and not solver_opts:
-            solver_opts = {"highs_options": {"solver": "ipm", "run_crossover": "off"}}
-        try:
-            problem.solve(solver=name, **solver_opts)
-        except cp.error.SolverError as exc:
-            raise ValueError(f"RIBUM LP: solver {name} failed: {exc}") from None
-        status = problem.status
-        if status not in ("optimal", "optimal_inaccurate") or z.value is None:
-            raise ValueError(f"RIBUM LP ({self.objective}): solver {name} returned status '{status}'")
-        self.problem = problem
-        return (*self._unpack(np.asarray(z.value)), status, name)
+        self.attempts = []
+        kept = None
+        for name, opts, label in _attempts(solver, solver_opts):
+            try:
+                problem.solve(solver=name, **opts)
+            except (cp.error.SolverError, ValueError) as exc:  # failed solve, unknown solver, bad options
+                self.attempts.append(f"{label}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+                continue
+            status = problem.status
+            if status == "optimal" and z.value is not None:
+                self.problem = problem
+                return (*self._unpack(np.asarray(z.value)), status, name, _method(label, self.attempts))
+            if status == "optimal_inaccurate" and z.value is not None and kept is None:
+                kept = (np.asarray(z.value).copy(), status, name, label)
+            self.attempts.append(f"{label}: status '{status}'")
+        if kept is not None:
+            self.problem = problem
+            zv, status, name, label = kept
+            return (*self._unpack(zv), status, name, _method(label, self.attempts))
+        who = f"solver {solver}" if solver is not None else "every solver"
+        raise ValueError(f"RIBUM LP ({self.objective}): {who} failed: " + "; ".join(self.attempts))
 
     def solve_highs(self, kernels: np.ndarray, prior: np.ndarray):
         """The max-margin LP straight through HiGHS (``scipy.optimize.linprog``).
 
         Same matrix as :meth:`solve` without CVXPY's compilation step, for the
-        many re-solves of a bootstrap. Returns (m, utilities, costs, status).
+        many re-solves of a bootstrap. Tries HiGHS interior point (with
+        crossover), then dual simplex, then HiGHS's own choice, so a degenerate
+        resample does not abort a bootstrap. Returns (m, utilities, costs,
+        status, method).
         """
         from scipy.optimize import linprog
 
@@ -371,10 +391,51 @@ class RibumLP:
         hi[: self._o_kappa] = 1.0
         lo[self._o_kappa] = hi[self._o_kappa] = 0.0
         hi[self._o_m] = 1.0
-        res = linprog(c, A_ub=M, b_ub=rhs, bounds=np.stack([lo, hi], axis=1), method="highs-ipm")
-        if res.status != 0 or res.x is None:
-            raise ValueError(f"RIBUM LP (HiGHS): status {res.status}: {res.message}")
-        return (*self._unpack(res.x), "optimal")
+        bounds = np.stack([lo, hi], axis=1)
+        self.attempts = []
+        for method in _LINPROG_METHODS:
+            res = linprog(c, A_ub=M, b_ub=rhs, bounds=bounds, method=method)
+            if res.status == 0 and res.x is not None:
+                return (*self._unpack(res.x), "optimal", _method(f"HiGHS {method} (scipy linprog)", self.attempts))
+            self.attempts.append(f"HiGHS {method}: status {res.status}: {res.message}")
+        raise ValueError("RIBUM LP (HiGHS): no method succeeded: " + "; ".join(self.attempts))
+
+
+#: scipy.optimize.linprog methods tried in order by :meth:`RibumLP.solve_highs`.
+_LINPROG_METHODS = ("highs-ipm", "highs-ds", "highs")
+
+
+def _attempts(solver: str | None, solver_opts: dict):
+    """(CVXPY solver, options, label) tried in order by :meth:`RibumLP.solve`."""
+    if solver_opts:
+        name = solver or _default_solver()
+        return [(name, solver_opts, name)]
+    highs = [
+        ("HIGHS", {"highs_options": {"solver": "ipm", "run_crossover": "off"}}, "HIGHS interior point"),
+        ("HIGHS", {"highs_options": {"solver": "ipm", "run_crossover": "on"}}, "HIGHS interior point + crossover"),
+        ("HIGHS", {"highs_options": {"solver": "simplex"}}, "HIGHS simplex"),
+    ]
+    if solver is not None:
+        return highs if solver.upper() == "HIGHS" else [(solver, {}, solver)]
+    import cvxpy as cp
+
+    installed = cp.installed_solvers()
+    chain = (highs if "HIGHS" in installed else []) + [
+        (name, {}, name) for name in ("CLARABEL", "ECOS") if name in installed
+    ]
+    if not chain:
+        raise ValueError(f"no LP solver available in CVXPY (installed: {installed})")
+    return chain
+
+
+def _default_solver() -> str:
+    from .budget import _default_lp_solver
+
+    return _default_lp_solver()
+
+
+def _method(label: str, failed: list[str]) -> str:
+    return label if not failed else f"{label} (after: {'; '.join(failed)})"
 
 
 def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str | None = None, *,
@@ -396,7 +457,12 @@ def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str 
     prior : (X,) array or None
         pi0 (uniform by default).
     objective : "max_margin" or "sparsest"
-    solver : CVXPY solver name (default HIGHS, else CLARABEL)
+    solver : CVXPY solver name or None
+        None (default): HiGHS interior point, retried with crossover, then
+        simplex, then CLARABEL when an attempt does not reach an optimum
+        (:meth:`RibumLP.solve`); ``result.solver`` and ``result.method`` say
+        which attempt produced the answer. A named solver is used alone (for
+        "HIGHS", its three methods).
     margin : float, optional
         Fixed margin for "sparsest".
     tol : float
@@ -416,18 +482,19 @@ def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str 
     if objective not in ("max_margin", "sparsest"):
         raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
     K, X, A = p.shape
-    m_star, util, kappa, status, name = RibumLP(K, X, A, "max_margin").solve(p, pi, solver=solver)
+    m_star, util, kappa, status, name, method = RibumLP(K, X, A, "max_margin").solve(p, pi, solver=solver)
     used = "max_margin"
     if objective == "sparsest" and m_star > tol:
         fixed = 0.5 * m_star if margin is None else float(margin)
         if not (0 < fixed <= m_star + tol):
             raise ValueError(f"margin for 'sparsest' must lie in (0, m*] = (0, {m_star:.6g}], got {fixed}")
-        _, util, kappa, status, name = RibumLP(K, X, A, "sparsest").solve(p, pi, margin=fixed, solver=solver)
+        _, util, kappa, status, name, method = RibumLP(K, X, A, "sparsest").solve(p, pi, margin=fixed,
+                                                                                 solver=solver)
         m_star, used = fixed, "sparsest"
-    return _result(p, pi, m_star, util, kappa, status, name, used, tol)
+    return _result(p, pi, m_star, util, kappa, status, name, used, tol, method)
 
 
-def _result(p, pi, m_star, util, kappa, status, name, objective, tol) -> RibumResult:
+def _result(p, pi, m_star, util, kappa, status, name, objective, tol, method="") -> RibumResult:
     ns = _nias_slack(p, util, pi)
     cs = _niac_slack(p, util, kappa, pi)
     joint = pi[None, :, None] * p
@@ -449,6 +516,7 @@ def _result(p, pi, m_star, util, kappa, status, name, objective, tol) -> RibumRe
         status=status,
         tol=tol,
         prior=pi,
+        method=method,
     )
 
 

@@ -169,6 +169,9 @@ class RibumResult(_Result):
         (k, j) of binding NIAC constraints.
     objective, solver, status : str
     tol : float
+    method : str
+        The solver attempt that produced the answer (e.g. "HIGHS interior
+        point") and the attempts that failed before it.
     """
 
     passed: bool
@@ -184,6 +187,7 @@ class RibumResult(_Result):
     status: str
     tol: float
     prior: np.ndarray = field(default=None, repr=False)
+    method: str = ""
 
     def summary(self) -> str:
         K, X, A = self.utilities.shape
@@ -195,7 +199,7 @@ class RibumResult(_Result):
             f"min NIAC slack {np.nanmin(self.niac_slack) if np.any(~np.isnan(self.niac_slack)) else float('nan'):.6g}",
             f"  binding: {len(self.binding_nias)} NIAS (k, a, b), {len(self.binding_niac)} NIAC (k, j)",
             f"  attention costs kappa = {np.array2string(self.costs, precision=4)}",
-            f"  solver {self.solver}, status {self.status}",
+            f"  solver {self.solver}, status {self.status}" + (f" ({self.method})" if self.method else ""),
         ]
         return "\n".join(lines)
 

@@ -96,3 +96,24 @@ def test_incentive_bad_input():
     prob = IncentiveProblem(B7, utility=np.eye(2))
     with pytest.raises(ValueError, match="n_agents"):
         prob.simulate(ThresholdPolicy(0.1, kind="symmetric"), [0.5, 0.5], 0)
+
+
+def test_simulation_uses_the_same_random_numbers_under_every_policy():
+    """Common random numbers: the stream drawn per period must not depend on how many agents are paid."""
+    prob = IncentiveProblem(B7, utility=np.eye(2))
+    states = []
+    for t in (0.0, 0.1, 0.5):
+        g = np.random.default_rng(3)
+        prob.simulate(ThresholdPolicy.from_thresholds(t, kind="symmetric"), [0.5, 0.5], 8, 500, seed=g)
+        states.append(g.bit_generator.state["state"]["state"])
+    assert states[0] == states[1] == states[2]
+
+
+def test_optimize_threshold_reports_paired_cost_at_start():
+    prob = IncentiveProblem(B7, utility=np.eye(2))
+    res = prob.optimize_threshold([0.5, 0.5], 10, weight=5.0, n_iter=20, n_runs=200, seed=0)
+    assert res.thresholds_start[0] == pytest.approx(0.25)
+    assert res.cost_start.n_runs == res.cost.n_runs == 800
+    d, se = res.improvement
+    assert d == pytest.approx(res.cost_start.mean - res.cost.mean) and se > 0
+    assert "improvement" in res.summary() and res.to_dict()["improvement"][0] == pytest.approx(d)

@@ -136,7 +136,11 @@ def test_social_learning_cost_checks():
     assert abs(one.mean - 0.3) < 4 * one.std_error
     # never stopping with a free delay: everybody reveals, no misclassification is ever paid
     never = ThresholdPolicy.from_thresholds(0.0, kind="symmetric")
+    # before the horizon; at the horizon the run is stopped and pays its herd's expected cost for ever,
+    # at most rho^H / (1 - rho) (with rho^400 / 0.1 < 1e-17 that tail vanishes)
     free = policy_cost(m, never, [0.5, 0.5], n_runs=200, seed=0, delay_cost=0.0, discount=0.9, horizon=50)
+    assert free.per_run.min() >= 0 and free.per_run.max() <= 0.9**50 / 0.1 + 1e-15
+    free = policy_cost(m, never, [0.5, 0.5], n_runs=200, seed=0, delay_cost=0.0, discount=0.9, horizon=400)
     assert free.mean == pytest.approx(0.0, abs=1e-12)
     # stop at once, static BHW model: agent 1 reveals its signal, agent 2 too when it agrees
     # (else a coin flip); the herd that forms on the first two agreeing actions is wrong w.p.
@@ -149,3 +153,16 @@ def test_social_learning_cost_checks():
     assert res.cost.mean < herd.mean - 4 * herd.std_error
     with pytest.raises(ValueError, match="delay_cost"):
         policy_cost(m, stop_now, [0.5, 0.5])
+
+
+def test_social_cost_common_random_numbers_across_policies():
+    """A run that never stops under one policy sees the same observations as under 'never stop'."""
+    from sociallearn import SocialLearningModel
+
+    m = SocialLearningModel(B7, cost=C01)
+    kw = dict(n_runs=400, seed=11, delay_cost=0.05, discount=0.8, horizon=40)
+    never = policy_cost(m, ThresholdPolicy.from_thresholds(0.0, kind="symmetric"), [0.5, 0.5], **kw)
+    lower = policy_cost(m, ThresholdPolicy.from_thresholds(0.45, kind="lower"), [0.5, 0.5], **kw)
+    kept = lower.stop_time == lower.horizon
+    assert 20 < kept.sum() < 400  # some runs stop (and draw myopic actions), some never do
+    np.testing.assert_array_equal(lower.per_run[kept], never.per_run[kept])

@@ -58,6 +58,22 @@ def test_uninformative_agent_is_reported_as_such():
     assert max(e["mutual_information_bits"] for e in rep.results["informativeness"]) < 1e-9
 
 
+def test_consistent_uninformative_text_states_the_real_reason():
+    """Sampled answers: I(X;A) = 0.125 bits (above the cut) but 10 replies give a G-test p = 0.19.
+    The verdict is consistent_uninformative and its text must not claim I(X;A) < 0.05 bits."""
+    from llmas.auditing.analysis import UNINFORMATIVE_BITS, ribum_analysis
+
+    c = np.array([[[4.0, 1.0], [2.0, 3.0]]])
+    out = ribum_analysis(c / c.sum(axis=2, keepdims=True), [0.5, 0.5], c, exact=False, n_boot=0,
+                         n_info_samples=200, env_names=["neutral"])
+    e = out["informativeness"][0]
+    assert out["verdict"] == "consistent_uninformative" and out["passed"]
+    assert e["mutual_information_bits"] > UNINFORMATIVE_BITS and e["informativeness"]["p_value"] > 0.05
+    assert f"< {UNINFORMATIVE_BITS} bits in every" not in out["verdict_text"]
+    assert f"neutral: I={e['mutual_information_bits']:.3g} bits, p={e['informativeness']['p_value']:.3g}" \
+        in out["verdict_text"]
+
+
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), lam=st.floats(0.05, 0.3))
 def test_property_any_shannon_agent_passes_its_split_fails(seed, lam):

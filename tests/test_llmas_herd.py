@@ -199,3 +199,48 @@ def test_reveal_policy_bad_input():
     m2 = SocialLearningModel.binary_symmetric(0.7)
     with pytest.raises(ValueError, match="n_runs"):
         simulate_reveal_policy(m2, [0.5, 0.5], lambda pi: pi[:, 0] > 0, 5)
+
+
+# ----------------------------------------------------------------------------- reproduction vs reference code
+def test_reference_code_comparison_by_hand():
+    """Every number the reproduction reports about the reference code, derived by hand.
+
+    B = [[0.8, 0.2], [0.4, 0.6]], 0-1 cost, uniform prior. After y = 0 the
+    private belief is (0.8, 0.4)/1.2 = (2/3, 1/3) -> action 0; after y = 1 it is
+    (0.2, 0.6)/0.8 = (1/4, 3/4) -> action 1; so P(a=0 | x) = B[x, 0] = (0.8, 0.4)
+    and the corrected filter gives (0.4, 0.2)/0.6 = (2/3, 1/3), the reference
+    (I + diag) filter (1.8, 1.4)/3.2 = (0.5625, 0.4375). Observation 0 leaves the
+    agent indifferent at pi(0) = 0.4 / 1.2 = 1/3; counting both tied actions as
+    taken gives sum_a P(a | x) = 1 + B[x, 0] = (1.8, 1.4).
+    """
+    from llmas.herding.reproduction import REFERENCE_B, reference_code_comparison
+
+    d = reference_code_comparison([[0.8, 0.2], [0.4, 0.6]])
+    assert np.allclose(d["filter"]["P_a_given_x"], [0.8, 0.4])
+    assert np.allclose(d["filter"]["corrected"], [2 / 3, 1 / 3])
+    assert np.allclose(d["filter"]["reference"], [0.5625, 0.4375])
+    assert np.allclose(d["ties"]["belief"], [1 / 3, 2 / 3]) and d["ties"]["n_tied_actions"] == 2
+    assert np.allclose(d["ties"]["reference_sum"], [1.8, 1.4])
+    assert np.allclose(d["ties"]["corrected_sum"], [1.0, 1.0])
+    # I(x; y) of the hard-coded reference B under a uniform prior: 1 - h(0.3) bits
+    h = -(0.3 * np.log2(0.3) + 0.7 * np.log2(0.7))
+    assert np.isclose(d["likelihood"]["reference_hard_coded"]["mi_bits"], 1 - h)
+    assert np.allclose(d["likelihood"]["reference_hard_coded"]["cascade_thresholds"], [0.3, 0.7])
+    assert np.array_equal(d["likelihood"]["reference_hard_coded"]["B"], REFERENCE_B)
+    with pytest.raises(ValueError, match="binary"):
+        reference_code_comparison(np.full((3, 3), 1 / 3))
+
+
+def test_reproduction_statements_follow_the_numbers():
+    """report.md states what the computed comparison says, including a disagreement of SPSA."""
+    from llmas.herding.reproduction import _comparison_lines, reference_code_comparison
+
+    cmp = reference_code_comparison([[0.8, 0.2], [0.4, 0.6]])
+    text = "\n".join(_comparison_lines({**cmp, "spsa": {"agree": False, "vi_thresholds": [0.2, 0.8],
+                                                         "spsa_thresholds": [0.5]}}))
+    assert "do NOT agree" in text and "0.6667" in text and "0.5625" in text and "1.8000, 1.4000" in text
+    assert "0.1245 bits (uniform prior), more than" in text          # 1 - ... = 0.1245 > 0.1187 bits
+    weak = reference_code_comparison([[0.6, 0.4], [0.4, 0.6]])
+    text = "\n".join(_comparison_lines({**weak, "spsa": {"agree": True, "vi_thresholds": [0.2, 0.8],
+                                                          "spsa_thresholds": [0.21, 0.79]}}))
+    assert "less than" in text and "they agree" in text and "NOT" not in text

@@ -54,6 +54,10 @@ def test_reproduce_quick_on_mistral(mhs_mistral, tmp_path):
     assert set("abcd") <= set(j)
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "differ from the paper's code" in md
+    cmp = j["reference_comparison"]       # the statements about the reference code carry its numbers
+    assert f"{cmp['filter']['reference'][0]:.4f}" in md and f"{cmp['filter']['corrected'][0]:.4f}" in md
+    assert f"{cmp['likelihood']['estimated']['mi_bits']:.4f} bits" in md
+    assert ("they agree within the lattice" in md) == cmp["spsa"]["agree"] == j["c"]["agree"]
     for f in ("a_paper_prior_herd_actions.png", "b_heatmap_true_state_1.png", "d_incentive_sweep.png",
               "d_incentive_example.png", "a_herding/report.md", "c_control/value_function.png"):
         assert (tmp_path / "rep" / f).is_file(), f

@@ -80,6 +80,18 @@ def test_cache_rerun_makes_zero_model_calls(tiny_backend, tiny_model_dir):
     assert again.n_calls == 1
 
 
+def test_cache_key_includes_the_weights_precision(tiny_backend, tiny_model_dir):
+    """A bfloat16 copy of the model gives other numbers: it must not be served float32 answers."""
+    p32 = tiny_backend.choice_probs(PROMPTS[:2], CHOICES)
+    half = TransformersBackend(tiny_model_dir, cache=tiny_backend.cache, dtype=torch.bfloat16)
+    p16 = half.choice_probs(PROMPTS[:2], CHOICES)
+    assert half.n_calls == 2
+    assert not np.array_equal(np.asarray(p32), np.asarray(p16))
+    again = TransformersBackend(tiny_model_dir, cache=tiny_backend.cache, dtype=torch.bfloat16)
+    np.testing.assert_array_equal(np.asarray(again.choice_probs(PROMPTS[:2], CHOICES)), np.asarray(p16))
+    assert again.n_calls == 0
+
+
 def test_greedy_completion_is_argmax_decoding(tiny_backend):
     msgs = "Hello there"
     text = tiny_backend.complete(msgs, max_tokens=5)

@@ -250,3 +250,32 @@ def test_bad_input_raises_value_error():
         Economy(EconomyConfig(n_households=3), Broken(), seed=0).step()
     with pytest.raises(ValueError, match="consumption"):
         RuleHouseholds("keynes")
+
+
+def test_spending_everything_never_leaves_negative_money():
+    # p_c = 1 (an LLM household may answer consumption 1): served * P used to exceed the
+    # money by a rounding unit, leaving savings of -1e-13 that the ribum audit rejects.
+    from macro.audit import audit_households
+
+    res = Economy(EconomyConfig(n_households=20, initial_savings=1000.0),
+                  ConstantHouseholds(1.0, 1.0), seed=0).run(36)
+    res.check_accounting()
+    assert np.all(res.households["savings_end"] >= 0.0)
+    assert audit_households(res).ccei.shape == (20,)
+
+
+def test_seed_sequence_and_bad_seeds():
+    cfg = EconomyConfig(n_households=5)
+    a = Economy(cfg, seed=np.random.SeedSequence(3)).run(14)
+    b = Economy(cfg, seed=3).run(14)
+    np.testing.assert_array_equal(a.monthly["price"], b.monthly["price"])
+    with pytest.raises(ValueError, match="seed"):
+        Economy(cfg, seed="three")
+
+
+def test_adjustments_that_can_zero_the_price_are_rejected():
+    with pytest.raises(ValueError, match="price_adjust"):
+        EconomyConfig(price_adjust=1.5, price_floor=0.0)
+    with pytest.raises(ValueError, match="wage_adjust"):
+        EconomyConfig(wage_adjust=1.0, wage_floor=0.0)
+    EconomyConfig(price_adjust=1.5)  # the default floor of 1 keeps the price positive

@@ -161,3 +161,49 @@ def test_cli_writes_report(tmp_path):
     assert d["config"]["n_households"] == 8 and "phillips_curve" in d and "okun_law" in d
     assert d["regret"]["best_schedule"] in d["regret"]["grid_welfare"]
     assert "Phillips" in (out / "report.md").read_text()
+
+
+def test_across_seed_correlation_interval_is_fisher_z_and_inside_minus_one_one():
+    rng = np.random.default_rng(2)
+    xs = [rng.uniform(0, 1, 12) for _ in range(3)]
+    noise = (0.02, 0.4, 0.005)  # per-seed r near -1, about -0.6 and very near -1
+    ys = [-x + rng.normal(0, s, x.size) for x, s in zip(xs, noise)]
+    fit = fit_curve(xs, ys)
+    from scipy import stats
+
+    z = np.arctanh(fit.r_per_seed)
+    half = stats.t.ppf(0.975, 2) * z.std(ddof=1) / np.sqrt(3)
+    assert fit.r_seed_mean == pytest.approx(np.tanh(z.mean()), rel=1e-12)
+    assert fit.r_seed_ci[0] == pytest.approx(np.tanh(z.mean() - half), rel=1e-12)
+    assert fit.r_seed_ci[1] == pytest.approx(np.tanh(z.mean() + half), rel=1e-12)
+    # A t interval on raw r would reach below -1 here.
+    r = np.array(fit.r_per_seed)
+    assert r.mean() - stats.t.ppf(0.975, 2) * r.std(ddof=1) / np.sqrt(3) < -1
+    assert -1 < fit.r_seed_ci[0] < fit.r_seed_mean < fit.r_seed_ci[1] < 1
+
+
+def test_a_positive_correlation_is_reported_as_positive():
+    rng = np.random.default_rng(0)
+    xs = [rng.uniform(0, 1, 20) for _ in range(2)]
+    fit = fit_curve(xs, [x + rng.normal(0, 0.1, x.size) for x in xs], "Phillips curve")
+    assert fit.r > 0 and not fit.holds
+    assert "positive correlation (significant at 5 %), OPPOSITE to the expected sign" in fit.summary()
+    assert fit.to_dict()["verdict"] == fit.verdict
+    neg = fit_curve(xs, [-x + rng.normal(0, 0.1, x.size) for x in xs])
+    assert neg.verdict == "negative correlation (significant at 5 %), as expected (negative)"
+
+
+def test_cli_rejects_regret_without_planner_before_running(tmp_path, capsys, monkeypatch):
+    import macro.experiment
+    from llmas.cli import main
+
+    def no_runs(*a, **k):
+        raise AssertionError("the economy ran before the arguments were checked")
+
+    monkeypatch.setattr(macro.experiment, "run_seeds", no_runs)
+
+    out = tmp_path / "rep"
+    assert main(["macro", "--agents", "4", "--months", "12", "--seeds", "1", "--out", str(out),
+                 "--regret"]) == 2
+    assert "--regret needs --planner" in capsys.readouterr().err
+    assert not out.exists()

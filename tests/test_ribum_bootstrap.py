@@ -77,3 +77,23 @@ def test_bad_bootstrap_arguments():
         ribum.bootstrap_ribum(counts, n_boot=2, level=1.5)
     with pytest.raises(ValueError, match="resample_exponent"):
         ribum.bootstrap_ribum(counts, n_boot=2, resample_exponent=2.0)
+
+
+def test_bootstrap_survives_interior_point_failures_and_says_so(monkeypatch):
+    import scipy.optimize
+
+    real = scipy.optimize.linprog
+
+    def flaky(*args, method=None, **kwargs):
+        res = real(*args, method=method, **kwargs)
+        if method == "highs-ipm":
+            res.status, res.x = 4, None
+        return res
+
+    counts = np.random.default_rng(0).multinomial(200, shannon(1, K=2))
+    ref = ribum.bootstrap_ribum(counts, n_boot=3, seed=5)
+    assert "fell back" not in ref.solver
+    monkeypatch.setattr(scipy.optimize, "linprog", flaky)
+    res = ribum.bootstrap_ribum(counts, n_boot=3, seed=5)
+    np.testing.assert_allclose(res.margins, ref.margins, atol=1e-6)
+    assert "4 of 4 solves fell back" in res.solver

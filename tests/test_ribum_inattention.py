@@ -247,3 +247,89 @@ def test_clarabel_agrees_with_highs():
     a = ribum.check_ribum(k, prior)
     b = ribum.check_ribum(k, prior, solver="CLARABEL")
     assert b.solver == "CLARABEL" and b.margin == pytest.approx(a.margin, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- degenerate kernels, solver fallback
+
+
+def _degenerate_cases():
+    """(kernels, prior, exact margin or None) with large optimal faces."""
+    uninformative = np.full((2, 3, 2), 0.5)  # identical rows: every action reveals the prior
+    identity = np.eye(2)[None]  # deterministic, fully informative: posteriors are point masses
+    unused = np.array([[[0.7, 0.3, 0.0], [0.2, 0.8, 0.0]], [[0.7, 0.3, 0.0], [0.2, 0.8, 0.0]]])  # action 2 unused
+    deterministic = np.eye(3)[[[0, 0, 2], [1, 1, 1], [0, 2, 2]]]  # (3, 3, 3) one-hot rows
+    return [
+        # Two chosen actions with the same posterior: NIAS gives r(a) - r(b) >= m and r(b) - r(a) >= m, so m* = 0.
+        (uninformative, None, 0.0),
+        # Point-mass posteriors, one environment: r(x, x) = 1, r(x, other) = 0 reaches the cap m = 1.
+        (identity, None, 1.0),
+        (unused, np.array([0.3, 0.7]), None),
+        (deterministic, np.array([0.2, 0.3, 0.5]), None),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_degenerate_kernels_solve_and_solvers_agree(case):
+    k, prior, exact = _degenerate_cases()[case]
+    res = ribum.check_ribum(k, prior)
+    pi = np.full(k.shape[1], 1 / k.shape[1]) if prior is None else prior
+    assert res.method and res.solver
+    if exact is not None:
+        assert res.margin == pytest.approx(exact, abs=1e-6)
+    for solver in ("CLARABEL",):
+        other = ribum.check_ribum(k, prior, solver=solver)
+        assert other.margin == pytest.approx(res.margin, abs=1e-6)
+    simplex = ribum.inattention.RibumLP(*k.shape).solve_highs(k, pi)
+    assert simplex[0] == pytest.approx(res.margin, abs=1e-6)
+    assert_constraints_hold(k, pi, res)
+
+
+def test_solver_chain_falls_back_when_interior_point_fails(monkeypatch):
+    """A failed HiGHS IPM (as seen on degenerate bootstrap resamples) must not abort check_ribum."""
+    import cvxpy as cp
+
+    real = cp.Problem.solve
+
+    def flaky(self, *args, **kwargs):
+        opts = kwargs.get("highs_options", {})
+        if kwargs.get("solver") == "HIGHS" and opts.get("run_crossover") == "off":
+            raise cp.error.SolverError("Solver 'HIGHS' failed (simulated IPM breakdown)")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cp.Problem, "solve", flaky)
+    k = np.full((2, 3, 2), 0.5)
+    res = ribum.check_ribum(k)
+    assert res.margin == pytest.approx(0.0, abs=1e-6)
+    assert res.method.startswith("HIGHS interior point + crossover") and "simulated IPM breakdown" in res.method
+
+    def broken_highs(self, *args, **kwargs):
+        if kwargs.get("solver") == "HIGHS":
+            raise cp.error.SolverError("Solver 'HIGHS' failed")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cp.Problem, "solve", broken_highs)
+    res = ribum.check_ribum(k)
+    assert res.solver == "CLARABEL" and res.margin == pytest.approx(0.0, abs=1e-6)
+    assert "HIGHS simplex" in res.method
+    # A solver the caller names is used alone: no silent switch to another solver.
+    with pytest.raises(ValueError, match="solver HIGHS failed"):
+        ribum.check_ribum(k, solver="HIGHS")
+
+
+def test_solve_highs_falls_back_from_interior_point(monkeypatch):
+    import scipy.optimize
+
+    real = scipy.optimize.linprog
+
+    def flaky(*args, method=None, **kwargs):
+        res = real(*args, method=method, **kwargs)
+        if method == "highs-ipm":
+            res.status, res.x, res.message = 4, None, "simulated numerical difficulties"
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "linprog", flaky)
+    k = np.eye(2)[None].repeat(2, axis=0)
+    lp = ribum.inattention.RibumLP(2, 2, 2)
+    m, util, kappa, status, method = lp.solve_highs(k, np.array([0.5, 0.5]))
+    assert m == pytest.approx(1.0, abs=1e-7) and status == "optimal"
+    assert method.startswith("HiGHS highs-ds") and "simulated numerical difficulties" in method

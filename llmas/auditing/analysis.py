@@ -167,14 +167,11 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
 
 
 def _resolve(kern, prior) -> tuple[float, float]:
-    """Margin and tolerance of :func:`ribum.check_ribum`; falls back to CLARABEL
-    when the default solver fails on a degenerate resample."""
+    """Margin and tolerance of :func:`ribum.check_ribum` (which itself retries
+    HiGHS with crossover, simplex and then CLARABEL on a degenerate resample)."""
     import ribum
 
-    try:
-        res = ribum.check_ribum(kern, prior)
-    except ValueError:
-        res = ribum.check_ribum(kern, prior, solver="CLARABEL")
+    res = ribum.check_ribum(kern, prior)
     return float(res.margin), float(res.tol)
 
 
@@ -262,6 +259,15 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     out["uninformative_bits"] = UNINFORMATIVE_BITS
     out["informative"] = any(e["informative"] for e in out["informativeness"])
     names = list(env_names) if env_names is not None else [str(k) for k in range(K)]
+    # Why the actions count as uninformative, with the numbers: an environment
+    # is uninformative either by I(X;A) below the cut or (sampled answers) by a
+    # G-test that does not reject independence, so the text names both.
+    why_uninformative = (
+        f"I(X;A) below {UNINFORMATIVE_BITS} bits, or no significant dependence (G-test p >= 0.05), in every "
+        "environment: " + ", ".join(
+            f"{n}: I={e['mutual_information_bits']:.3g} bits"
+            + (f", p={p:.3g}" if (p := (e.get('informativeness') or {}).get('p_value')) is not None else "")
+            for n, e in zip(names, out["informativeness"])))
     if res.passed and out["informative"]:
         verdict = "consistent"
         text = (f"Consistent with rationally inattentive Bayesian utility maximization: "
@@ -270,16 +276,11 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     elif res.passed:
         verdict = "consistent_uninformative"
         text = (f"{'NIAS and NIAC hold' if K >= 2 else 'NIAS holds'} (margin {res.margin:.4g}), but the actions carry "
-                f"almost no information about the state (I(X;A) < {UNINFORMATIVE_BITS} bits in every "
-                "environment), so the test has little power.")
+                f"almost no information about the state ({why_uninformative}), so the test has little power.")
     elif not out["informative"]:
         verdict = "uninformative"
         text = (f"Uninformative, not evidence of irrationality: the actions carry almost no information about "
-                f"the state (I(X;A) below {UNINFORMATIVE_BITS} bits, or no significant dependence, in every "
-                "environment: "
-                + ", ".join(f"{n}={e['mutual_information_bits']:.3g}"
-                            for n, e in zip(names, out["informativeness"]))
-                + f"), and the LP margin {res.margin:.3g} is not positive.")
+                f"the state ({why_uninformative}), and the LP margin {res.margin:.3g} is not positive.")
     else:
         verdict = "inconsistent"
         text = (f"Inconsistent with RIBUM: no utilities satisfy NIAS{' and NIAC' if K >= 2 else ''} with a "

@@ -50,22 +50,14 @@ def _corpus(task: str, spec: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cache import ResponseCache
+    from ..backends.factory import backend_from_args
     from .runner import audit
 
-    cache = False if args.no_cache else (ResponseCache(args.cache) if args.cache else None)
-    backend = args.backend or ("openai" if args.base_url else "transformers")
-    if backend == "openai":
-        if not args.model or not args.base_url:
-            print("llmsl audit: the openai backend needs --model and --base-url", file=sys.stderr)
-            return 2
-        from ..backends import OpenAIBackend
-
-        be = OpenAIBackend(args.model, args.base_url, api_key_env=args.api_key_env, cache=cache)
-    else:
-        from ..backends import TransformersBackend
-
-        be = TransformersBackend(args.model, cache=cache, batch_size=args.batch_size)
+    try:
+        be = backend_from_args(args)
+    except ValueError as exc:
+        print(f"llmsl audit: {exc}", file=sys.stderr)
+        return 2
     try:
         report = audit(args.task, be, corpus=_corpus(args.task, args.corpus), n=args.n, mode=args.mode,
                        n_samples=args.samples, seed=args.seed, n_boot=args.n_boot, n_sim=args.n_sim,

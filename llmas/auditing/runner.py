@@ -78,20 +78,9 @@ def _probe_logprobs(be) -> str:
 
 
 def _make_backend(backend, model, base_url, cache):
-    if backend is not None and not isinstance(backend, str):
-        return backend
-    kind = backend or ("openai" if base_url else "transformers")
-    if kind == "transformers":
-        from ..backends import TransformersBackend
+    from ..backends.factory import make_backend
 
-        return TransformersBackend(model, cache=cache)
-    if kind == "openai":
-        from ..backends import OpenAIBackend
-
-        if not model or not base_url:
-            raise ValueError("the openai backend needs model= and base_url=")
-        return OpenAIBackend(model, base_url, cache=cache)
-    raise ValueError(f"backend must be 'transformers', 'openai' or a Backend object, got {backend!r}")
+    return make_backend(backend, model=model, base_url=base_url, cache=cache)
 
 
 def audit(task: str = "hate_speech", backend: Any = None, *, model: str | None = None,

@@ -13,6 +13,8 @@ _EXPORTS = {
     "TransformersBackend": ".transformers",
     "default_backend": ".transformers",
     "OpenAIBackend": ".openai",
+    "make_backend": ".factory",
+    "backend_from_args": ".factory",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -167,6 +167,7 @@ class TransformersBackend(Backend):
             raise ValueError(f"could not load model {model_id!r}: {exc}") from None
         self.hf_model.to(device)
         self.hf_model.eval()
+        self.dtype = dtype
         self.device = device
         self.batch_size = batch_size
         self._chat = bool(getattr(self.tokenizer, "chat_template", None))
@@ -179,6 +180,14 @@ class TransformersBackend(Backend):
         self.max_positions = int(getattr(cfg, "max_position_embeddings", None)
                                  or getattr(cfg, "n_positions", None) or 10**9)
         self.load_seconds = time.perf_counter() - t0
+
+    def _key_extra(self) -> dict[str, Any]:
+        # The weights' precision changes every log-probability and every greedy
+        # reply, so it is part of the cache key. float32 (the default) adds no
+        # field, which keeps the keys of answers cached before this field existed.
+        import torch
+
+        return {} if self.dtype == torch.float32 else {"dtype": str(self.dtype).removeprefix("torch.")}
 
     # prompt formatting -----------------------------------------------------
     def _find_eos_ids(self) -> list[int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 from .sensor import SensorData
 
@@ -43,20 +42,10 @@ def add_sensor_arguments(parser: argparse.ArgumentParser, *, default_labels: str
 
 
 def make_backend(args: argparse.Namespace):
-    """The backend the arguments ask for."""
-    from llmas.cache import ResponseCache
+    """The backend the arguments ask for (:func:`llmas.backends.backend_from_args`)."""
+    from llmas.backends.factory import backend_from_args
 
-    cache: Any = False if args.no_cache else (ResponseCache(args.cache) if args.cache else None)
-    kind = args.backend or ("openai" if args.base_url else "transformers")
-    if kind == "openai":
-        if not args.model or not args.base_url:
-            raise ValueError("the openai backend needs --model and --base-url")
-        from llmas.backends import OpenAIBackend
-
-        return OpenAIBackend(args.model, args.base_url, api_key_env=args.api_key_env, cache=cache)
-    from llmas.backends import TransformersBackend
-
-    return TransformersBackend(args.model, cache=cache, batch_size=args.batch_size)
+    return backend_from_args(args)
 
 
 def build_sensor(args: argparse.Namespace) -> SensorData:
