@@ -88,10 +88,7 @@ def audit_households(result, households=None) -> HouseholdAudit:
     >>> audit_households(res).ccei.shape
     (3,)
     """
-    try:
-        from ribum import ccei, garp
-    except ImportError:  # the ribum package exports them once its __init__ is written
-        from ribum.budget import ccei, garp
+    from ribum import ccei, garp
     if result.n_months < 2:
         raise ValueError("an audit needs at least two months of choices")
     idx = range(result.config.n_households) if households is None else list(households)

@@ -1,8 +1,8 @@
 """LLM households (EconAgent-style) through any ``llmas`` backend.
 
-Each month every household gets a prompt built from its own state (wage,
-savings, last income and taxes, the price, the interest rate and the tax
-schedule), a memory of its last ``memory`` months and, every
+Each month every household gets a prompt built from its own state (pay before
+and after tax under the schedule in force, savings, the price, the interest
+rate, last month's transfer), a memory of its last ``memory`` months and, every
 ``reflection_interval`` months, a short reflection on the last quarter written
 by the model itself (EconAgent's quarterly reflection). The reply is parsed
 with ``llmas.parse_json_reply`` against the schema
@@ -21,13 +21,12 @@ rerun with the same seed is served from the cache.
 """
 from __future__ import annotations
 
-import json
-import re
 from collections import deque
 
 import numpy as np
 
 from .households import HouseholdPolicy, MonthOutcome, Observation
+from .tax import bracket_tax
 
 SCHEMA = {"work": float, "consumption": float}
 
@@ -38,33 +37,11 @@ _NAMES = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie"
           "Drew", "Parker", "Reese", "Rowan", "Skyler", "Emerson")
 
 
-def _fallback_parse(text: str, schema: dict) -> dict:
-    """Minimal JSON extraction used only when ``llmas.parse_json_reply`` is unavailable."""
-    m = re.search(r"\{.*?\}", text, flags=re.S)
-    if not m:
-        raise ValueError("no JSON object in the reply")
-    try:
-        obj = json.loads(m.group(0))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"invalid JSON: {err}") from None
-    out = {}
-    for k in schema:
-        if k not in obj:
-            raise ValueError(f"missing key {k!r}")
-        v = obj[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ValueError(f"{k!r} is not a number: {v!r}")
-        out[k] = float(v)
-    return out
-
-
 def parse_decision(text: str) -> tuple[float, float]:
     """(work, consumption) in [0, 1] from a reply; raises ``ValueError`` (with ``.reason``
     when it comes from llmas) if the reply does not follow the schema."""
-    try:
-        from llmas import parse_json_reply
-    except ImportError:
-        parse_json_reply = _fallback_parse
+    from llmas import parse_json_reply  # lazy: llmas pulls in its backends
+
     d = parse_json_reply(text, SCHEMA)
     w, c = float(d["work"]), float(d["consumption"])
     if not (np.isfinite(w) and np.isfinite(c)):
@@ -91,9 +68,14 @@ class LLMHouseholds(HouseholdPolicy):
         If > 0, each prompt also says how many of ``peer_sample`` randomly chosen
         other households worked last month (the social channel).
     decoding : dict
-        Decoding parameters (default greedy, ``max_tokens=60`` for decisions).
+        Decoding parameters (default greedy, ``max_tokens=32`` for decisions: the JSON
+        reply takes about 20 tokens with SmolLM2's tokenizer, and a small model keeps
+        writing after the closing brace until ``max_tokens``, which is pure waste).
         With ``temperature > 0`` the seed of month t is ``base + t``, ``base``
         drawn from the policy's generator, so a rerun hits the cache.
+    reflection_tokens, reflection_chars : int
+        Token budget of a reflection (40: "one or two sentences") and the characters
+        of it quoted in later prompts (200).
     initial_decision : (float, float)
         Fallback (work, consumption) before a household's first valid reply.
     keep_failures : int
@@ -110,9 +92,11 @@ class LLMHouseholds(HouseholdPolicy):
 
     def __init__(self, backend, *, memory: int = 3, reflection_interval: int = 3, peer_sample: int = 0,
                  decoding: dict | None = None, initial_decision: tuple[float, float] = (1.0, 0.5),
-                 keep_failures: int = 20, progress: bool = False):
+                 keep_failures: int = 20, progress: bool = False, reflection_tokens: int = 40,
+                 reflection_chars: int = 200):
         for nm, v in (("memory", memory), ("reflection_interval", reflection_interval),
-                      ("peer_sample", peer_sample), ("keep_failures", keep_failures)):
+                      ("peer_sample", peer_sample), ("keep_failures", keep_failures),
+                      ("reflection_chars", reflection_chars)):
             if int(v) != v or v < 0:
                 raise ValueError(f"{nm} must be a non-negative integer, got {v}")
         w0, c0 = initial_decision
@@ -122,7 +106,10 @@ class LLMHouseholds(HouseholdPolicy):
             raise ValueError("backend must be an llmas Backend (with complete_batch)")
         self.backend = backend
         self.memory, self.reflection_interval, self.peer_sample = int(memory), int(reflection_interval), int(peer_sample)
-        self.decoding = {"temperature": 0.0, "max_tokens": 60, **(decoding or {})}
+        if int(reflection_tokens) != reflection_tokens or reflection_tokens < 1:
+            raise ValueError(f"reflection_tokens must be a positive integer, got {reflection_tokens}")
+        self.reflection_tokens, self.reflection_chars = int(reflection_tokens), int(reflection_chars)
+        self.decoding = {"temperature": 0.0, "max_tokens": 32, **(decoding or {})}
         self.initial_decision = (float(w0), float(c0))
         self.keep_failures = int(keep_failures)
         self.progress = progress
@@ -153,31 +140,32 @@ class LLMHouseholds(HouseholdPolicy):
 
     def system_prompt(self, i: int) -> str:
         p = self.profiles[i]
-        return (f"You are {p['name']}, a {p['age']}-year-old {p['job']} living in a simple economy. "
-                f"Each month you decide whether to work (168 hours at your hourly wage) and how much "
-                f"of your money to spend on essential goods; unspent money is saved in a bank that "
-                f"pays interest once a year. Income is taxed by brackets and all tax revenue is "
-                f"returned to everyone in equal shares.")
+        # Kept short on purpose: on CPU the prompt's prefill dominates the cost of a month
+        # (10 households x ~450 tokens took most of a month's ~17 s with the first wording).
+        return (f"You are {p['name']}, a {p['age']}-year-old {p['job']}. Each month you choose "
+                f"whether to work (168 hours) and what share of your money to spend on goods; "
+                f"the rest stays in the bank, which pays interest once a year. All income tax is "
+                f"shared equally among everyone.")
 
     def prompt(self, obs: Observation, i: int, peer_note: str = "") -> list[dict]:
-        rates = ", ".join(f"{100 * r:.0f}% above ${c:,.0f}" for c, r in zip(obs.tax_cutoffs, obs.tax_rates))
+        gross = obs.hours * obs.skill[i]
+        # The household's own after-tax pay replaces the full bracket table (~70 tokens):
+        # it is the number the decision needs, and the planner's rates still act through it.
+        net = gross - float(bracket_tax(gross, obs.tax_cutoffs, obs.tax_rates))
         hist = "\n".join(self.memories[i]) if self.memory else ""
-        parts = [f"It is month {obs.month + 1}.",
-                 f"Your hourly wage is ${obs.skill[i]:,.2f}: working this month would earn "
-                 f"${obs.hours * obs.skill[i]:,.2f} before tax.",
-                 f"Your savings are ${obs.savings[i]:,.2f}. Essential goods cost ${obs.price:,.2f} per unit. "
-                 f"The bank's annual interest rate is {100 * obs.interest_rate:.1f}%.",
-                 f"Monthly income tax: {rates}. Last month you received ${obs.last_redistribution[i]:,.2f} "
-                 f"in redistributed taxes."]
+        parts = [f"It is month {obs.month + 1}. Working this month would earn ${gross:,.2f} before tax "
+                 f"(${net:,.2f} after tax).",
+                 f"Your savings are ${obs.savings[i]:,.2f}. Goods cost ${obs.price:,.2f} per unit. "
+                 f"Interest rate {100 * obs.interest_rate:.1f}% a year. Your share of last month's "
+                 f"taxes: ${obs.last_redistribution[i]:,.2f}."]
         if hist:
             parts.append("Your recent months:\n" + hist)
         if self.reflections[i]:
             parts.append(f"Your reflection on the last quarter: {self.reflections[i]}")
         if peer_note:
             parts.append(peer_note)
-        parts.append('Decide your willingness to work (a number from 0 to 1) and the fraction of your '
-                     'money to spend on goods this month (from 0 to 1). Reply with JSON only, like '
-                     '{"work": 0.8, "consumption": 0.4}.')
+        parts.append('Choose your willingness to work and the share of your money to spend, each '
+                     'from 0 to 1. Reply with JSON only, like {"work": 0.8, "consumption": 0.4}.')
         return [{"role": "system", "content": self.system_prompt(i)},
                 {"role": "user", "content": "\n".join(parts)}]
 
@@ -220,10 +208,11 @@ class LLMHouseholds(HouseholdPolicy):
     def end_month(self, obs: Observation, out: MonthOutcome) -> None:
         for i in range(obs.n_households):
             did = "worked" if out.worked[i] else "did not work"
+            # One compact line per month (~30 tokens): every prompt quotes ``memory`` of them.
             self.memories[i].append(
-                f"Month {out.month + 1}: you {did}, earned ${out.income[i]:,.0f}, paid ${out.tax[i]:,.0f} "
-                f"tax, received ${out.redistribution[i]:,.0f}, bought {out.consumption[i]:,.1f} units at "
-                f"${out.price:,.2f} (spent ${out.spending[i]:,.0f}); savings now ${out.savings[i]:,.0f}.")
+                f"Month {out.month + 1}: {did}, earned ${out.income[i]:,.0f}, tax ${out.tax[i]:,.0f}, "
+                f"got ${out.redistribution[i]:,.0f}, bought {out.consumption[i]:,.1f} units for "
+                f"${out.spending[i]:,.0f}, savings ${out.savings[i]:,.0f}.")
         if self.reflection_interval and (out.month + 1) % self.reflection_interval == 0:
             self._reflect(out.month)
 
@@ -233,10 +222,10 @@ class LLMHouseholds(HouseholdPolicy):
                      + "\nIn one or two sentences, reflect on how the economy and your finances went "
                        "this quarter and what you will do next."}] for i in range(self.n_households)]
         replies = self.backend.complete_batch(prompts, progress=self.progress,
-                                              **self._decoding(month, max_tokens=80))
+                                              **self._decoding(month, max_tokens=self.reflection_tokens))
         self.n_reflections += len(replies)
         # Reflections are free text; keep them short so prompts stay bounded.
-        self.reflections = [" ".join(r.split())[:300] for r in replies]
+        self.reflections = [" ".join(r.split())[:self.reflection_chars] for r in replies]
 
     def stats(self) -> dict:
         return {"n_replies": self.n_replies, "n_parse_failures": self.n_parse_failures,
@@ -250,4 +239,5 @@ class LLMHouseholds(HouseholdPolicy):
                 "model": getattr(self.backend, "model", None), "decoding": self.decoding,
                 "memory": self.memory, "reflection_interval": self.reflection_interval,
                 "peer_sample": self.peer_sample, "initial_decision": list(self.initial_decision),
+                "reflection_tokens": self.reflection_tokens, "reflection_chars": self.reflection_chars,
                 "fallback": "previous valid decision, else initial_decision"}

@@ -160,3 +160,26 @@ def test_run_with_the_tiny_random_model(tiny_long_backend):
                                       decoding={"max_tokens": 12}), seed=0).run(2)
     assert tiny_backend.n_calls == calls
     np.testing.assert_array_equal(res.households["work_propensity"], res2.households["work_propensity"])
+
+
+def test_household_prompt_is_compact_and_quotes_after_tax_pay():
+    # Prefill of the prompt dominates a month's cost on CPU: the prompt quotes the
+    # household's own pay after tax instead of the bracket table, and stays short.
+    from macro.tax import bracket_tax
+
+    cfg = EconomyConfig(n_households=4, skill_batches=1)
+    pol = LLMHouseholds(ScriptedBackend(), memory=3, reflection_interval=3)
+    econ = Economy(cfg, pol, seed=2)
+    econ.run(4)
+    obs = econ.observe()
+    for i in range(4):
+        msgs = pol.prompt(obs, i)
+        gross = 168 * obs.skill[i]
+        net = gross - float(bracket_tax(gross, obs.tax_cutoffs, obs.tax_rates))
+        assert f"${gross:,.2f} before tax (${net:,.2f} after tax)" in msgs[1]["content"]
+        assert "Month 4:" in msgs[1]["content"] and "reflection" in msgs[1]["content"]
+        # 3 memory lines and a reflection included: about 250 tokens, was about 480.
+        assert sum(len(m["content"]) for m in msgs) < 1300
+    assert pol.to_dict()["reflection_tokens"] == 40
+    with pytest.raises(ValueError, match="reflection_tokens"):
+        LLMHouseholds(ScriptedBackend(), reflection_tokens=0)
