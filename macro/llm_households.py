@@ -140,17 +140,20 @@ class LLMHouseholds(HouseholdPolicy):
 
     def system_prompt(self, i: int) -> str:
         p = self.profiles[i]
-        # Kept short on purpose: on CPU the prompt's prefill dominates the cost of a month
-        # (10 households x ~450 tokens took most of a month's ~17 s with the first wording).
-        return (f"You are {p['name']}, a {p['age']}-year-old {p['job']}. Each month you choose "
-                f"whether to work (168 hours) and what share of your money to spend on goods; "
-                f"the rest stays in the bank, which pays interest once a year. All income tax is "
-                f"shared equally among everyone.")
+        # Wording kept from the first version: with a shorter one SmolLM2-135M answers the
+        # reflection request by repeating it instead of reflecting.
+        return (f"You are {p['name']}, a {p['age']}-year-old {p['job']} living in a simple economy. "
+                f"Each month you decide whether to work (168 hours at your hourly wage) and how much "
+                f"of your money to spend on essential goods; unspent money is saved in a bank that "
+                f"pays interest once a year. Income is taxed by brackets and all tax revenue is "
+                f"returned to everyone in equal shares.")
 
     def prompt(self, obs: Observation, i: int, peer_note: str = "") -> list[dict]:
         gross = obs.hours * obs.skill[i]
-        # The household's own after-tax pay replaces the full bracket table (~70 tokens):
-        # it is the number the decision needs, and the planner's rates still act through it.
+        # On CPU the prompt's prefill dominates a month's cost (10 households x ~450 tokens
+        # with the first wording), so the user message is kept compact: the household's own
+        # after-tax pay replaces the full bracket table (~70 tokens); it is the number the
+        # decision needs, and the planner's rates still act through it.
         net = gross - float(bracket_tax(gross, obs.tax_cutoffs, obs.tax_rates))
         hist = "\n".join(self.memories[i]) if self.memory else ""
         parts = [f"It is month {obs.month + 1}. Working this month would earn ${gross:,.2f} before tax "

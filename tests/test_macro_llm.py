@@ -178,7 +178,7 @@ def test_household_prompt_is_compact_and_quotes_after_tax_pay():
         net = gross - float(bracket_tax(gross, obs.tax_cutoffs, obs.tax_rates))
         assert f"${gross:,.2f} before tax (${net:,.2f} after tax)" in msgs[1]["content"]
         assert "Month 4:" in msgs[1]["content"] and "reflection" in msgs[1]["content"]
-        # 3 memory lines and a reflection included: about 250 tokens, was about 480.
+        # 3 memory lines and a reflection included: ~1120 characters, was ~1450.
         assert sum(len(m["content"]) for m in msgs) < 1300
     assert pol.to_dict()["reflection_tokens"] == 40
     with pytest.raises(ValueError, match="reflection_tokens"):
