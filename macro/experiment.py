@@ -41,6 +41,14 @@ class MacroReport:
             calls = sum(s.get("model_calls", 0) for s in stats)
             lines.append(f"LLM replies: {nr}, parse failures: {nf} ({nf / max(nr, 1):.1%}; fallback: "
                          f"previous valid decision), model calls (cache misses): {calls}")
+            spread = decision_spread(self.results)
+            lines.append(f"LLM decisions: {spread['distinct_decisions']} distinct (work, consumption) pairs; "
+                         f"std over households and months: work {spread['work_std']:.3f}, "
+                         f"consumption {spread['consumption_std']:.3f}")
+            if spread["distinct_decisions"] == 1:
+                lines.append("  every household gave the same decision every month: the model does not "
+                             "respond to its circumstances, so the households are uninformative about "
+                             "them (a passed audit then says nothing about rationality)")
         if self.audit is not None:
             lines.append(self.audit.summary())
         if self.regret is not None:
@@ -64,8 +72,23 @@ class MacroReport:
             "audit": self.audit.to_dict() if self.audit is not None else None,
             "regret": self.regret.to_dict() if self.regret is not None else None,
             "runs": [r.to_dict() for r in self.results], **self.extra,
+            "decision_spread": decision_spread(self.results),
             "versions": {"python": platform.python_version(), "llmsl": ver("llmsl"),
                          "numpy": ver("numpy"), "scipy": ver("scipy")}})
+
+
+def decision_spread(results) -> dict:
+    """How much household decisions vary: distinct (work, consumption) pairs and
+    their standard deviations over households, months and seeds.
+
+    A constant LLM reply (a small model copying the prompt's example) shows up
+    here as one distinct pair with zero spread.
+    """
+    w = np.concatenate([np.ravel(r.households["work_propensity"]) for r in results])
+    c = np.concatenate([np.ravel(r.households["consumption_share"]) for r in results])
+    pairs = np.unique(np.round(np.stack([w, c], axis=1), 9), axis=0)
+    return {"distinct_decisions": int(len(pairs)), "work_std": float(w.std()),
+            "consumption_std": float(c.std())}
 
 
 def run_seeds(config: EconomyConfig, make_households: Callable, seeds, make_planner: Callable | None = None,

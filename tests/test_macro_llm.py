@@ -183,3 +183,29 @@ def test_household_prompt_is_compact_and_quotes_after_tax_pay():
     assert pol.to_dict()["reflection_tokens"] == 40
     with pytest.raises(ValueError, match="reflection_tokens"):
         LLMHouseholds(ScriptedBackend(), reflection_tokens=0)
+
+
+class ConstantBackend(ScriptedBackend):
+    """Every household copies the same JSON every month (what SmolLM2-135M does)."""
+
+    def reply(self, messages):
+        if "sentences, reflect" in messages[-1]["content"]:
+            return "Nothing changed."
+        return '{"work": 0.8, "consumption": 0.4}'
+
+
+def test_report_flags_households_whose_decisions_never_vary():
+    from macro.experiment import decision_spread, run_seeds
+
+    cfg = EconomyConfig(n_households=5, n_months=24, skill_batches=1)
+    const = run_seeds(cfg, lambda: LLMHouseholds(ConstantBackend()), seeds=[0], audit=False)
+    spread = decision_spread(const.results)
+    assert spread["distinct_decisions"] == 1
+    assert spread["work_std"] < 1e-12 and spread["consumption_std"] < 1e-12
+    assert "does not respond to its circumstances" in const.summary()
+    assert const.to_dict()["decision_spread"]["distinct_decisions"] == 1
+
+    varied = run_seeds(cfg, lambda: LLMHouseholds(ScriptedBackend()), seeds=[0], audit=False)
+    s2 = decision_spread(varied.results)
+    assert s2["distinct_decisions"] >= 2 and s2["consumption_std"] > 0
+    assert "does not respond" not in varied.summary()
