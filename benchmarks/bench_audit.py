@@ -48,7 +48,7 @@ def main() -> None:
                          f"{rep['n_calls']} model calls, load {rep['timing']['backend_load_s']:.1f} s, "
                          f"target < 300 s"))
             dt2, rep2 = _cli(cmd + ["--out", str(tmp / "r2")])
-            rows.append((f"same command, rerun from cache", dt2, f"{rep2['n_calls']} model calls, target < 30 s"))
+            rows.append(("same command, rerun from cache", dt2, f"{rep2['n_calls']} model calls, target < 30 s"))
             rows.append(("  prompts/s in the first run", rep["n_calls"] / rep["timing"]["run_s"], ""))
 
         from llmas.auditing import audit, audit_file

@@ -43,16 +43,14 @@ the 0-1 indicator, which is reported too).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .grid import _check_beliefs
-from .spsa import spsa
 from .stopping import _stochastic
-from .threshold import KINDS, PolicyCost, ThresholdOptimization, ThresholdPolicy, _draw, _prior
+from .threshold import PolicyCost, ThresholdOptimization, ThresholdPolicy, _draw, _prior, spsa_on_thresholds
 
 __all__ = ["IncentiveProblem", "IncentiveSimulation"]
 
@@ -346,31 +344,15 @@ class IncentiveProblem:
         the answer can land next to a jump, on the worse side: compare with a
         sweep on common random numbers (``simulate`` with one seed).
         """
-        t0 = time.perf_counter()
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
-        if thresholds0 is None:
-            thresholds0 = {"lower": 0.5, "upper": 0.5, "interval": [0.25, 0.75], "symmetric": 0.25}[kind]
-        start = ThresholdPolicy.from_thresholds(thresholds0, tau=tau, kind=kind)
-        rng = np.random.default_rng(seed)
+        def final_cost(pol: ThresholdPolicy, s: int) -> PolicyCost:
+            sim = self.simulate(pol, prior, n_agents, 4 * n_runs, weight=weight, discount=discount, seed=s)
+            return PolicyCost(sim.objective, sim.std_error, sim.per_run, sim.n_runs, n_agents,
+                              sim.paid_agents.astype(float))
 
-        def objective(theta: np.ndarray, seed: int) -> float:
-            pol = ThresholdPolicy(theta, tau, kind)
-            return self.simulate(pol, prior, n_agents, n_runs, weight=weight, discount=discount, seed=seed).objective
-
-        kw = dict(c=0.05, bounds=(0.0, np.pi / 2), average=True, paired=True, max_step=0.05)
-        kw.update(spsa_kwargs)
-        res = spsa(objective, start.theta, n_iter, seed=rng, **kw)
-        final = ThresholdPolicy(res.theta, 0.0, kind)
-        # the answer and the start, hard, on one fresh seed: a paired comparison (ThresholdOptimization)
-        s_final = int(rng.integers(0, 2**32))
-        costs = []
-        for pol in (final, start.hard()):
-            sim = self.simulate(pol, prior, n_agents, 4 * n_runs, weight=weight, discount=discount, seed=s_final)
-            costs.append(PolicyCost(sim.objective, sim.std_error, sim.per_run, sim.n_runs, n_agents,
-                                    sim.paid_agents.astype(float)))
-        return ThresholdOptimization(final, final.thresholds, costs[0], res, float(tau), time.perf_counter() - t0,
-                                     costs[1], start.thresholds)
+        return spsa_on_thresholds(
+            lambda pol, s: self.simulate(pol, prior, n_agents, n_runs, weight=weight, discount=discount,
+                                         seed=s).objective,
+            final_cost, kind=kind, thresholds0=thresholds0, tau=tau, n_iter=n_iter, seed=seed, **spsa_kwargs)
 
     def __repr__(self) -> str:
         X, Y = self.likelihood.shape

@@ -516,27 +516,42 @@ def optimize_threshold(
     >>> bool(0.073 < res.thresholds[0] < 0.155)
     True
     """
+    cost_kw = dict(horizon=horizon, delay_cost=delay_cost, discount=discount)
+    cost_kw = {k: v for k, v in cost_kw.items() if v is not None}
+    n_final = 4 * n_runs if n_runs_final is None else int(n_runs_final)
+    return spsa_on_thresholds(
+        lambda pol, s: policy_cost(model, pol, prior, n_runs=n_runs, seed=s, **cost_kw).mean,
+        lambda pol, s: policy_cost(model, pol, prior, n_runs=n_final, seed=s, **cost_kw),
+        kind=kind, thresholds0=thresholds0, tau=tau, n_iter=n_iter, seed=seed, **spsa_kwargs)
+
+
+#: where SPSA starts when no thresholds are given
+DEFAULT_THRESHOLDS = {"lower": 0.5, "upper": 0.5, "interval": [0.25, 0.75], "symmetric": 0.25}
+
+
+def spsa_on_thresholds(objective, final_cost, *, kind: str, thresholds0, tau: float, n_iter: int,
+                       seed, **spsa_kwargs) -> ThresholdOptimization:
+    """SPSA on the angles theta of a :class:`ThresholdPolicy` (thresholds sin^2 theta).
+
+    ``objective(policy, seed) -> float`` is the smoothed (temperature ``tau``)
+    simulated cost that SPSA minimizes with common random numbers;
+    ``final_cost(policy, seed) -> PolicyCost`` prices the answer and the start,
+    both hard, on one fresh seed, so that their difference is a paired comparison.
+    Shared by :func:`optimize_threshold` and ``IncentiveProblem.optimize_threshold``.
+    """
     t0 = time.perf_counter()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
     if thresholds0 is None:
-        thresholds0 = {"lower": 0.5, "upper": 0.5, "interval": [0.25, 0.75], "symmetric": 0.25}[kind]
+        thresholds0 = DEFAULT_THRESHOLDS[kind]
     start = ThresholdPolicy.from_thresholds(thresholds0, tau=tau, kind=kind)
     rng = np.random.default_rng(seed)
-    cost_kw = dict(horizon=horizon, delay_cost=delay_cost, discount=discount)
-    cost_kw = {k: v for k, v in cost_kw.items() if v is not None}
-
-    def objective(theta: np.ndarray, seed: int) -> float:
-        return policy_cost(model, ThresholdPolicy(theta, tau, kind), prior, n_runs=n_runs, seed=seed, **cost_kw).mean
-
     kw = dict(c=0.05, bounds=(0.0, np.pi / 2), average=True, paired=True, max_step=0.05)
     kw.update(spsa_kwargs)
-    res = spsa(objective, start.theta, n_iter, seed=rng, **kw)
+    res = spsa(lambda theta, seed: objective(ThresholdPolicy(theta, tau, kind), seed), start.theta, n_iter,
+               seed=rng, **kw)
     final = ThresholdPolicy(res.theta, 0.0, kind)
-    n_final = 4 * n_runs if n_runs_final is None else int(n_runs_final)
-    # the answer and the start, hard, on one fresh seed: a paired comparison (ThresholdOptimization)
     s_final = int(rng.integers(0, 2**32))
-    cost = policy_cost(model, final, prior, n_runs=n_final, seed=s_final, **cost_kw)
-    cost0 = policy_cost(model, start.hard(), prior, n_runs=n_final, seed=s_final, **cost_kw)
+    cost, cost0 = final_cost(final, s_final), final_cost(start.hard(), s_final)
     return ThresholdOptimization(final, final.thresholds, cost, res, float(tau), time.perf_counter() - t0,
                                  cost0, start.thresholds)

@@ -304,7 +304,6 @@ def load_product_reviews(source: str = "bundled", *, path: str | Path | None = N
     if source == "bundled":
         rows = _read_table(_data_file("fictional_product_reviews.csv"))
         name, license_ = "fictional_product_reviews", "CC0-1.0"
-        source_ = "written by the llmsl project (fictional products)"
     elif source == "amazon":
         ds = _hf_load(AMAZON_NAME, config, split)
         rows = ds.select_columns([c for c in ("text", "title", "rating", "parent_asin")

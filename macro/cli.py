@@ -86,7 +86,7 @@ def run(args) -> int:
             base = RuleHouseholds(args.consumption)
             return PeerInfluence(base, n_peers=args.peers) if args.peers else base
 
-    make_planner = None
+    make_planner = None  # a fixed schedule
     if args.planner == "saez":
         def make_planner():
             return SaezPlanner(interval=args.planner_interval)

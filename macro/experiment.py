@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .config import EconomyConfig
-from .economy import Economy, EconomyResult
+from .economy import Economy
 from .metrics import _nan_to_none, okun_law, phillips_curve, summarize_seeds
 
 

@@ -229,7 +229,6 @@ def _ratio_matrix(p: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Rt[t, s] = E[t, s] / E[t, t] with +inf on the diagonal (no self-arcs)."""
     T = p.shape[0]
     d = _own_expenditure(p, x)
-    xT = np.ascontiguousarray(x.T)
     R = np.empty((T, T))
     for i in range(0, T, _CHUNK):
         I = slice(i, min(i + _CHUNK, T))

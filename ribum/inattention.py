@@ -246,7 +246,7 @@ class RibumLP:
         K, X, A = self.shape
         ridx = lambda k, x, a: (k * X + x) * A + a  # noqa: E731
         tidx = lambda j, a, k: self._o_t + (j * A + a) * K + k  # noqa: E731
-        rows, cols, kinds = [], [], []
+        rows, cols = [], []
         # NIAS rows: (k, a, b), b != a; per row 2X entries of r plus m.
         k, a, b = np.nonzero(np.broadcast_to(~np.eye(A, dtype=bool), (K, A, A)))
         self.nias_index = np.stack([k, a, b], axis=1)

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from ._graph import strongly_connected
 from ._validation import check_budget_data, check_positive_int
-from .budget import RTOL, _default_lp_solver, _own_expenditure, _relation, garp
+from .budget import RTOL, _relation, garp
 from .results import IndexResult
 
 __all__ = ["varian_index", "houtman_maks", "money_pump_index"]

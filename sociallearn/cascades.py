@@ -333,7 +333,6 @@ def cascade_distribution(model: SocialLearningModel, prior, n_agents: int = 1000
     S = np.array([s0])
     M = w[None, :]  # (k, X)
     for t in range(n_agents):
-        k = S.size
         Pa = lat.Pa[S]  # (k, X, A)
         flow = M[:, :, None] * Pa  # (k, X, A)
         tot = flow.sum(axis=1)  # (k, A)

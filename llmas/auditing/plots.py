@@ -151,7 +151,7 @@ def _budget_figures(r, out, plt) -> list[str]:
         levels = np.unique(np.quantile(U, np.linspace(0.05, 0.95, 9)))
         if levels.size < 2:
             levels = 9
-        cs = ax.contour(G1, G2, vals.reshape(G1.shape), levels=levels, cmap="viridis")
+        ax.contour(G1, G2, vals.reshape(G1.shape), levels=levels, cmap="viridis")
         ax.scatter(Q[:, 0], Q[:, 1], s=12, color="C3", label="chosen bundles")
         ax.set_xlabel("good 1")
         ax.set_ylabel("good 2")

@@ -361,7 +361,7 @@ def analyze_herding(sensor: SensorData, cost: np.ndarray | None = None, *, prior
     if not isinstance(sensor, SensorData):
         raise ValueError(f"sensor must be a SensorData, got {type(sensor).__name__}")
     sensor.check_pools()
-    X, Y = sensor.n_states, sensor.n_obs
+    X = sensor.n_states
     c = zero_one_cost(X) if cost is None else np.asarray(cost, dtype=float)
     if c.ndim != 2 or c.shape[0] != X:
         raise ValueError(f"cost must have shape (X={X}, A), got {c.shape}")

@@ -335,11 +335,6 @@ def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *
 
 def _incentive_analysis(B, c, pi0, sensor, *, n_agents, n_runs, seed, progress) -> dict | None:
     """Incentive paid vs accuracy as the incentive threshold varies (control.IncentiveProblem)."""
-    try:
-        from control import IncentiveProblem  # noqa: F401
-    except ImportError:
-        return {"available": False,
-                "summary": "incentives: control.IncentiveProblem is not available in this installation"}
     from .incentives import incentive_sweep
 
     return incentive_sweep(B, c, pi0, n_agents=n_agents, n_runs=n_runs,
