@@ -48,6 +48,23 @@ def default_cache_dir() -> Path:
 
     ``$LLMSL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/llmsl``, else
     ``~/.cache/llmsl``.  The directory is not created here.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import os
+    >>> old = os.environ.get("LLMSL_CACHE_DIR")
+    >>> os.environ["LLMSL_CACHE_DIR"] = "/tmp/my-llmsl-cache"
+    >>> default_cache_dir().as_posix()
+    '/tmp/my-llmsl-cache'
+    >>> del os.environ["LLMSL_CACHE_DIR"]
+    >>> default_cache_dir().name
+    'llmsl'
+    >>> if old is not None:
+    ...     os.environ["LLMSL_CACHE_DIR"] = old
     """
     env = os.environ.get("LLMSL_CACHE_DIR")
     if env:

@@ -275,6 +275,32 @@ def parse_reply(text: str, schema: Mapping[str, Any]) -> tuple[dict[str, Any], s
 
     The method is ``"json"`` (strict JSON), ``"repaired"`` (lenient JSON) or
     ``"keys"`` (key-by-key extraction from broken JSON).
+
+    Parameters
+    ----------
+    text : str
+        The raw reply.
+    schema : dict
+        ``{key: bool | int | float | str | tuple_of_allowed_str}``.
+
+    Returns
+    -------
+    (dict, str)
+        The parsed values (exactly the schema's keys) and the method.
+
+    Raises
+    ------
+    ParseError (a ``ValueError``) when nothing fitting the schema is found.
+
+    Examples
+    --------
+    >>> schema = {"ok": bool, "n": int}
+    >>> parse_reply('{"ok": true, "n": 3}', schema)
+    ({'ok': True, 'n': 3}, 'json')
+    >>> parse_reply('Sure! {"ok": true, "n": 3', schema)
+    ({'ok': True, 'n': 3}, 'repaired')
+    >>> parse_reply('ok = false, n = 2', schema)
+    ({'ok': False, 'n': 2}, 'keys')
     """
     if not isinstance(text, str):
         raise ParseError(f"reply is {type(text).__name__}, not str", repr(text))

@@ -52,6 +52,23 @@ def initial_skills(config: EconomyConfig, rng: np.random.Generator) -> np.ndarra
 
     With ``skill_batches = B > 1`` (EconAgent: 1000) the i-th household gets the mean
     of the i-th smallest draw over B batches of N draws, so skills are sorted.
+
+    Parameters
+    ----------
+    config : EconomyConfig
+        Uses ``n_households`` (N), ``pareto_alpha``, ``skill_cap``, ``skill_batches``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (N,), values in [1, cap].
+
+    Example
+    -------
+    >>> from macro import EconomyConfig
+    >>> s = initial_skills(EconomyConfig(n_households=4), np.random.default_rng(0))
+    >>> s.shape, bool(np.all(np.diff(s) > 0)), bool(np.all((s >= 1) & (s <= 950)))
+    ((4,), True, True)
     """
     n, b, cap = config.n_households, config.skill_batches, config.skill_cap
     x = rng.pareto(config.pareto_alpha, size=(b, n))

@@ -96,6 +96,18 @@ def run_seeds(config: EconomyConfig, make_households: Callable, seeds, make_plan
     """Run ``config`` once per seed with fresh households (and planner) and summarize.
 
     ``make_households()`` / ``make_planner()`` must return new objects each call.
+
+    Returns a :class:`MacroReport` with one :class:`~macro.economy.EconomyResult` per
+    seed, :func:`~macro.metrics.summarize_seeds`, :func:`~macro.metrics.phillips_curve`
+    and :func:`~macro.metrics.okun_law` over the seeds, and the household audit of
+    the first run (``audit=True``).
+
+    Example
+    -------
+    >>> from macro import EconomyConfig, RuleHouseholds
+    >>> rep = run_seeds(EconomyConfig(n_households=5, n_months=36), RuleHouseholds, [0, 1], audit=False)
+    >>> len(rep.results), rep.results[0].n_months, rep.phillips.n_seeds, rep.audit is None
+    (2, 36, 2, True)
     """
     seeds = list(seeds)
     if not seeds:

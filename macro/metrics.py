@@ -204,7 +204,19 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
               x_name: str = "x", y_name: str = "y", expected_sign: int = -1) -> CurveFit:
     """Pool (x, y) points from several seeds, dropping non-finite pairs, and fit :class:`CurveFit`.
 
-    ``xs[k]``, ``ys[k]``: arrays of the same shape for seed k.
+    ``xs[k]``, ``ys[k]``: arrays of the same shape for seed k (K seeds in all).
+    On the pooled points: Pearson r with its 95 % CI and p-value, and the OLS
+    line y = intercept + slope x with a 95 % t interval of the slope; per seed,
+    r_k, averaged in Fisher-z space, tanh(mean_k artanh r_k), with a t interval.
+
+    Example
+    -------
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> f = fit_curve([x, x], [1 - 2 * x, 2 - 2 * x], "line", expected_sign=-1)
+    >>> f.n_points, f.n_seeds, round(f.slope, 6), f.r_per_seed
+    (8, 2, -2.0, [-1.0, -1.0])
+    >>> bool(-1 < f.r < 0), f.holds
+    (True, True)
     """
     from scipy import stats
 
@@ -256,6 +268,20 @@ def phillips_curve(results, skip_years: int = 1) -> CurveFit:
     """Phillips curve: annual wage inflation (y) against the unemployment rate (x), over seeds.
 
     The first ``skip_years`` years (no wage inflation in year 0) are dropped.
+    x_y = u_y (annual unemployment rate), y_y = wbar_y / wbar_{y-1} - 1 (wbar: mean
+    wage of year y), pooled over the runs and fitted by :func:`fit_curve`
+    (expected sign: negative).
+
+    ``results``: one :class:`~macro.economy.EconomyResult` or a list (one per seed);
+    K runs of Y complete years give K (Y - skip_years) points.
+
+    Example
+    -------
+    >>> from macro import Economy, EconomyConfig
+    >>> runs = [Economy(EconomyConfig(n_households=5, n_months=36), seed=s).run() for s in (0, 1, 2)]
+    >>> pc = phillips_curve(runs)
+    >>> pc.n_points, pc.n_seeds, pc.x_name, pc.y_name, pc.expected_sign
+    (6, 3, 'unemployment rate', 'wage inflation', -1)
     """
     a = _annuals(results)
     return fit_curve([v.unemployment[skip_years:] for v in a], [v.wage_inflation[skip_years:] for v in a],
@@ -267,6 +293,20 @@ def okun_law(results, skip_years: int = 1, unemployment: str = "growth") -> Curv
 
     ``unemployment="growth"`` uses u_y / u_{y-1} - 1 (years after a year of zero
     unemployment are dropped: growth is undefined there); ``"change"`` uses u_y - u_{y-1}.
+    x_y = GDP_y / GDP_{y-1} - 1 (annual real GDP), fitted by :func:`fit_curve`
+    (expected sign: negative).
+
+    ``results``: one :class:`~macro.economy.EconomyResult` or a list (one per seed).
+
+    Example
+    -------
+    >>> from macro import Economy, EconomyConfig
+    >>> runs = [Economy(EconomyConfig(n_households=5, n_months=36), seed=s).run() for s in (0, 1, 2)]
+    >>> ok = okun_law(runs, unemployment="change")
+    >>> ok.n_points, ok.n_seeds, ok.x_name, ok.y_name
+    (6, 3, 'real GDP growth', 'unemployment change')
+    >>> okun_law(runs).n_points <= 6      # growth drops years after zero unemployment
+    True
     """
     if unemployment not in ("growth", "change"):
         raise ValueError(f"unemployment must be 'growth' or 'change', got {unemployment!r}")
@@ -297,7 +337,25 @@ class SeedSummary:
 
 
 def summarize_seeds(results, skip_years: int = 1) -> SeedSummary:
-    """Average each annual indicator over years (after ``skip_years``) per seed, then over seeds."""
+    """Average each annual indicator over years (after ``skip_years``) per seed, then over seeds.
+
+    For indicator v and seed k, m_k = mean_{y >= skip_years} v_{k, y} (finite values);
+    reported: mean_k m_k and its 95 % t interval mean +- t_{0.975, K-1} sd(m) / sqrt(K).
+    Indicators: ``inflation``, ``unemployment``, ``nominal_gdp_growth``,
+    ``real_gdp_growth``, ``wage_inflation``, ``interest_rate``, each a
+    (mean, low, high) tuple.
+
+    Example
+    -------
+    >>> from macro import Economy, EconomyConfig
+    >>> runs = [Economy(EconomyConfig(n_households=5, n_months=36), seed=s).run() for s in (0, 1, 2)]
+    >>> s = summarize_seeds(runs)
+    >>> s.n_seeds, len(s.indicators)
+    (3, 6)
+    >>> m, lo, hi = s.indicators["unemployment"]
+    >>> bool(lo <= m <= hi and 0 <= m <= 1)
+    True
+    """
     a = _annuals(results)
     keys = ("inflation", "unemployment", "nominal_gdp_growth", "real_gdp_growth", "wage_inflation",
             "interest_rate")

@@ -72,7 +72,28 @@ def bracket_tax(income, cutoffs=US2018_MONTHLY_CUTOFFS, rates=US2018_RATES) -> n
 
 
 def marginal_rate(income, cutoffs=US2018_MONTHLY_CUTOFFS, rates=US2018_RATES) -> np.ndarray:
-    """Marginal rate tau_j of the bracket containing each income (z in [c_j, c_{j+1}))."""
+    """Marginal rate tau_j of the bracket containing each income (z in [c_j, c_{j+1})).
+
+    tau(z) = tau_j for c_j <= z < c_{j+1} (c_{J+1} = inf; incomes below 0 get tau_1),
+    i.e. the slope dT/dz of :func:`bracket_tax`.
+
+    Parameters
+    ----------
+    income : array_like, shape (N,) or scalar
+    cutoffs, rates : array_like, shape (J,)
+        Lower bracket edges (from 0, increasing) and their rates.
+
+    Returns
+    -------
+    ndarray, same shape as ``income``.
+
+    Example
+    -------
+    >>> marginal_rate([0.0, 500.0, 1000.0, 50_000.0]).tolist()   # monthly US 2018 brackets
+    [0.1, 0.1, 0.12, 0.37]
+    >>> float(marginal_rate(US2018_MONTHLY_CUTOFFS[1]))   # a cutoff starts the next bracket
+    0.12
+    """
     cutoffs, rates = _check_schedule(cutoffs, rates)
     z = np.asarray(income, dtype=float)
     idx = np.searchsorted(cutoffs, z, side="right") - 1

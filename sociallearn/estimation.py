@@ -198,7 +198,31 @@ def likelihood_intervals(estimate: LikelihoodEstimate, level: float = 0.95) -> t
 
 
 def posterior_samples(estimate: LikelihoodEstimate, n_samples: int, seed=None) -> np.ndarray:
-    """Posterior samples of B, shape (n_samples, X, Y) (see :meth:`LikelihoodEstimate.sample`)."""
+    """Posterior samples of B, shape (n_samples, X, Y) (see :meth:`LikelihoodEstimate.sample`).
+
+    Rows are independent draws ``B[x, .] ~ Dirichlet(N[x, .] + alpha0)``, so every
+    sample is row-stochastic and the sample mean tends to ``estimate.mean``.
+
+    Parameters
+    ----------
+    estimate : LikelihoodEstimate
+        From :func:`estimate_likelihood` (``X`` states, ``Y`` observations).
+    n_samples : int
+    seed : int, Generator or None
+
+    Returns
+    -------
+    ndarray, shape (n_samples, X, Y)
+
+    Examples
+    --------
+    >>> est = estimate_likelihood([0, 0, 0, 1, 1], [0, 0, 1, 1, 1], 2, 2)
+    >>> S = posterior_samples(est, 2000, seed=0)
+    >>> S.shape, bool(np.allclose(S.sum(axis=2), 1.0))
+    ((2000, 2, 2), True)
+    >>> bool(np.abs(S.mean(axis=0) - est.mean).max() < 0.02)
+    True
+    """
     if not isinstance(estimate, LikelihoodEstimate):
         raise ValueError("estimate must be a LikelihoodEstimate (from estimate_likelihood)")
     return estimate.sample(n_samples, seed)

@@ -249,6 +249,27 @@ def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *
     Returns
     -------
     ControlReport
+        ``likelihood`` (2, Y), ``vi_thresholds`` (k,), ``spsa``, ``comparisons``, ...
+
+    Examples
+    --------
+    A binary sensor that is right 80 % of the time, with small (fast) settings:
+
+    >>> from llmas.herding.sensor import SensorData
+    >>> x = np.repeat([0, 1], 50)
+    >>> y = np.where(np.random.default_rng(0).random(100) < 0.8, x, 1 - x)
+    >>> rep = analyze_control(SensorData(x, y, 2, 2), incentives=False, grid_size=101, spsa_iter=5,
+    ...                       spsa_runs=20)
+    >>> rep.likelihood.shape, bool(np.allclose(rep.likelihood.sum(axis=1), 1.0))
+    ((2, 2), True)
+    >>> lo, hi = rep.vi_thresholds        # reveal while lo < pi(0) < hi
+    >>> bool(0 < lo < 0.5 < hi < 1)
+    True
+
+    The defaults (``grid_size=2001``, 300 SPSA iterations of 1000 runs, incentives)
+    take longer:
+
+    >>> rep = analyze_control(SensorData(x, y, 2, 2))   # doctest: +SKIP
     """
     from sociallearn import LikelihoodEstimate, informativeness
     from control import StoppingProblem, value_iteration

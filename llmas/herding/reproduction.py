@@ -202,6 +202,18 @@ def reproduce(data: str | os.PathLike | None = None, out: str | os.PathLike = "r
     progress : tqdm progress bars
 
     Returns the dict written to ``report.json``.
+
+    Examples
+    --------
+    A full run takes minutes even with ``quick=True``:
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "report-reproduce"
+    >>> out.exists()
+    False
+    >>> res = reproduce(out=out, quick=True, progress=False)   # doctest: +SKIP
+    >>> [k for k in "abcd" if k in res], (out / "report.md").is_file()   # doctest: +SKIP
+    (['a', 'b', 'c', 'd'], True)
     """
     from sociallearn import SocialLearningModel, estimate_likelihood, simulate
 

@@ -131,7 +131,23 @@ HERD_TASKS = ("hate_speech", "product_quality")
 
 
 def get_herd_task(name: str) -> HerdTask:
-    """The herding task ``name`` (one of :data:`HERD_TASKS`)."""
+    """The herding task ``name`` (one of :data:`HERD_TASKS`).
+
+    ``hate_speech``: X = Y = 6, observation ``y = max_i (i + 1) f_i`` over the
+    first five flags ``f``; ``product_quality``: X = 2, Y = 8, ``y = 4 d + 2 m + r``.
+
+    Examples
+    --------
+    >>> t = get_herd_task("hate_speech")
+    >>> t.n_states, t.n_obs, sorted(t.coarsenings)
+    (6, 6, ['binary'])
+    >>> t.observation('{"is_insulting": true, "is_dehumanizing": false, "is_humiliating": true, '
+    ...               '"promotes_violence": false, "promotes_genocide": false, "is_respectful": false}')
+    3
+    >>> p = get_herd_task("product_quality")
+    >>> p.n_states, p.n_obs
+    (2, 8)
+    """
     tasks = _tasks()
     if name not in tasks:
         raise ValueError(f"unknown herding task {name!r}; expected one of {sorted(tasks)}")
@@ -222,6 +238,25 @@ def label_corpus(backend, task: str = "hate_speech", corpus=None, *, labels: str
     simulated agents resample. Nothing fails to parse in this mode.
 
     Replies go through the backend's response cache, so a rerun makes no model calls.
+
+    Returns
+    -------
+    SensorData
+        One reading ``(x_i, y_i)`` per text (``draws_per_text`` per text in
+        ``logprobs`` mode), X and Y of the task (or of the ``labels`` coarsening).
+
+    Examples
+    --------
+    A planted (known-kernel, no-LLM) rater on the bundled corpus; a real model is
+    used the same way, e.g. ``label_corpus(TransformersBackend(path), ...)``:
+
+    >>> from llmas.auditing.synthetic import planted_rational
+    >>> corpus = get_herd_task("hate_speech").load_corpus()
+    >>> d = label_corpus(planted_rational(corpus, cache=False), "hate_speech", corpus, labels="binary")
+    >>> d.n_states, d.n_obs, d.n == len(corpus), d.n_failed
+    (2, 2, True, 0)
+    >>> int(d.counts().sum()) == len(corpus)
+    True
     """
     t = get_herd_task(task)
     corpus = t.load_corpus() if corpus is None else corpus

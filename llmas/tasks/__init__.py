@@ -15,7 +15,18 @@ TASKS: dict[str, ModuleType] = {m.NAME: m for m in (hate_speech, product_quality
 
 
 def get_task(name: str) -> ModuleType:
-    """The design module of task ``name`` (``hate_speech``, ``product_quality``, ``budget``)."""
+    """The design module of task ``name`` (``hate_speech``, ``product_quality``, ``budget``).
+
+    Returns the module (with ``NAME``, ``VERSION``, ``SCHEMA``, ``design()``, ...);
+    ``ValueError`` for an unknown name.
+
+    Examples
+    --------
+    >>> get_task("hate_speech").NAME
+    'hate_speech'
+    >>> sorted(TASKS) == ["budget", "hate_speech", "product_quality"]
+    True
+    """
     try:
         return TASKS[name]
     except KeyError:
