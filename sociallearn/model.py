@@ -173,6 +173,26 @@ class SocialLearningModel:
     def _beliefs(self, pi, name: str = "pi") -> tuple[np.ndarray, bool]:
         return simplex_points(pi, name, self.n_states)
 
+    def _beliefs_and_index(self, pi, idx, name: str, what: str, n: int):
+        """Validated beliefs (m, X), the single-belief flag, and an integer index
+        (an observation or an action) broadcast to shape (m,).
+
+        A 1-D index with a single belief repeats the belief for every entry.
+        """
+        p, single = self._beliefs(pi)
+        arr = np.asarray(idx)
+        if arr.dtype.kind not in "iu" or arr.ndim > 1:
+            raise ValueError(f"{name} must be an integer or a 1-D integer array, got {idx!r}")
+        if arr.ndim == 1:
+            if single:
+                p = np.broadcast_to(p, (arr.shape[0], self.n_states))
+                single = False
+            elif arr.shape[0] != p.shape[0]:
+                raise ValueError(f"{name} has {arr.shape[0]} entries but pi has {p.shape[0]} beliefs")
+        if np.any((arr < 0) | (arr >= n)):
+            raise ValueError(f"{what} must lie in 0..{n - 1}, got {idx!r}")
+        return p, single, np.broadcast_to(arr, (p.shape[0],)).astype(np.intp)
+
     @staticmethod
     def _out(arr: np.ndarray, single: bool):
         return arr[0] if single else arr
@@ -259,19 +279,7 @@ class SocialLearningModel:
         >>> m.private_belief([0.5, 0.5], 1)
         array([0.3, 0.7])
         """
-        p, single = self._beliefs(pi)
-        y_arr = np.asarray(y)
-        if y_arr.dtype.kind not in "iu" or y_arr.ndim > 1:
-            raise ValueError(f"y must be an integer or a 1-D integer array, got {y!r}")
-        if y_arr.ndim == 1:
-            if single:
-                p = np.broadcast_to(p, (y_arr.shape[0], self.n_states))
-                single = False
-            elif y_arr.shape[0] != p.shape[0]:
-                raise ValueError(f"y has {y_arr.shape[0]} entries but pi has {p.shape[0]} beliefs")
-        if np.any((y_arr < 0) | (y_arr >= self.n_obs)):
-            raise ValueError(f"observations must lie in 0..{self.n_obs - 1}, got {y!r}")
-        yb = np.broadcast_to(y_arr, (p.shape[0],))
+        p, single, yb = self._beliefs_and_index(pi, y, "y", "observations", self.n_obs)
         num = self._predict(p) * self.likelihood[:, yb].T
         s = num.sum(axis=1)
         if np.any(s <= 0):
@@ -335,19 +343,7 @@ class SocialLearningModel:
         >>> m.public_update([0.7, 0.3], 1)   # a tie-breaking coin flip undoes one step
         array([0.5, 0.5])
         """
-        p, single = self._beliefs(pi)
-        a_arr = np.asarray(a)
-        if a_arr.dtype.kind not in "iu" or a_arr.ndim > 1:
-            raise ValueError(f"a must be an integer or a 1-D integer array, got {a!r}")
-        if a_arr.ndim == 1:
-            if single:
-                p = np.broadcast_to(p, (a_arr.shape[0], self.n_states))
-                single = False
-            elif a_arr.shape[0] != p.shape[0]:
-                raise ValueError(f"a has {a_arr.shape[0]} entries but pi has {p.shape[0]} beliefs")
-        if np.any((a_arr < 0) | (a_arr >= self.n_actions)):
-            raise ValueError(f"actions must lie in 0..{self.n_actions - 1}, got {a!r}")
-        ab = np.broadcast_to(a_arr, (p.shape[0],)).astype(np.intp)
+        p, single, ab = self._beliefs_and_index(pi, a, "a", "actions", self.n_actions)
         pred = self._predict(p)
         Pa = self._action_probs_from_decision(self._decision_from_pred(pred))
         num, sigma = self._update_from(pred, Pa, ab)
