@@ -38,15 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _backend(args):
-    import llmas
+    from llmas.backends import make_backend
 
-    if args.base_url:
-        if not args.model:
-            raise ValueError("--base-url needs --model")
-        return llmas.OpenAIBackend(args.model, args.base_url)
-    if args.model:
-        return llmas.TransformersBackend(args.model)
-    return llmas.default_backend()
+    # The same choice of backend as `llmsl audit` and `llmsl herd` (one code path).
+    return make_backend(model=args.model, base_url=args.base_url)
 
 
 def run(args) -> int:
