@@ -15,6 +15,15 @@ def _plt():
     return plt
 
 
+
+def _save(plt, fig, path) -> Path:
+    """Lay out, write ``fig`` as PNG to ``path`` and free it."""
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
 def plot_series(results, path) -> Path:
     """Annual inflation, unemployment, real GDP growth and wage inflation per seed (2x2 PNG)."""
     plt = _plt()
@@ -30,11 +39,7 @@ def plot_series(results, path) -> Path:
         ax.set_title(title)
         ax.set_xlabel("year")
     fig.suptitle(f"{results[0].policy.get('name')} households, {len(results)} seed(s)")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_curve(fit, path) -> Path:
@@ -52,11 +57,7 @@ def plot_curve(fit, path) -> Path:
     ax.set_xlabel(fit.x_name)
     ax.set_ylabel(fit.y_name)
     ax.set_title(fit.name)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_regret(regret, path) -> Path:
@@ -70,8 +71,4 @@ def plot_regret(regret, path) -> Path:
     ax.set_ylabel("cumulative regret (welfare)")
     ax.set_title(f"regret vs best fixed schedule ({regret.best_schedule})")
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

@@ -66,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"llmsl audit: {exc}", file=sys.stderr)
         return 2
-    out = report.save(args.out)
+    return save_and_print(report, args.out)
+
+
+def save_and_print(report, out_dir) -> int:
+    """Write the report folder and print the summary (shared by ``audit`` and ``audit-file``)."""
+    out = report.save(out_dir)
     print(report.summary())
     print(f"\nreport written to {out}/ (report.json, report.md, {len(report.figures)} PNG plots)")
     return 0

@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .cli_audit import save_and_print
     from .from_file import audit_file
 
     try:
@@ -29,7 +30,4 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"llmsl audit-file: {exc}", file=sys.stderr)
         return 2
-    out = report.save(args.out)
-    print(report.summary())
-    print(f"\nreport written to {out}/ (report.json, report.md, {len(report.figures)} PNG plots)")
-    return 0
+    return save_and_print(report, args.out)
