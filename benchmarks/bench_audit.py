@@ -25,7 +25,7 @@ MISTRAL = HERE.parent.parent / "shared" / "data" / "mhs_mistral" / "mistral7b_re
 
 def _cli(args: list[str]) -> tuple[float, dict]:
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "llmas.cli", *args], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "llmsl", *args], capture_output=True, text=True)
     dt = time.perf_counter() - t
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
@@ -51,8 +51,8 @@ def main() -> None:
             rows.append(("same command, rerun from cache", dt2, f"{rep2['n_calls']} model calls, target < 30 s"))
             rows.append(("  prompts/s in the first run", rep["n_calls"] / rep["timing"]["run_s"], ""))
 
-        from llmas.auditing import audit, audit_file
-        from llmas.auditing import synthetic as syn
+        from llmsl.audit import audit, audit_file
+        from llmsl.audit import synthetic as syn
 
         t = time.perf_counter()
         rep = audit("hate_speech", syn.planted_rational(), n=10, n_boot=100, progress=False)

@@ -50,10 +50,10 @@ def main() -> None:
     args = ap.parse_args()
     from sociallearn import SocialLearningModel, estimate_likelihood
 
-    from llmas.herding.analysis import analyze_herding
-    from llmas.herding.control_analysis import analyze_control
-    from llmas.herding.controlled import simulate_reveal_policy
-    from llmas.herding.reproduction import _load_sensors, find_mistral_data, reproduce
+    from llmsl.herd.analysis import analyze_herding
+    from llmsl.herd.control_analysis import analyze_control
+    from sociallearn import simulate_reveal_policy
+    from llmsl.herd.reproduction import _load_sensors, find_mistral_data, reproduce
 
     data = find_mistral_data()
     six, two, src = _load_sensors(data)

@@ -5,9 +5,12 @@ the social-learning simulations, never ``llmas`` or torch.
 """
 from __future__ import annotations
 
-from .dp import StoppingSolution, discretize, policy_iteration, value_iteration
+from .dp import DiscretizationBounds, StoppingSolution, discretize, policy_iteration, value_iteration
+from .exact import ExactValue, exact_value
 from .grid import BeliefGrid, simplex_grid
+from .incentive_sweep import incentive_sweep
 from .incentives import IncentiveProblem, IncentiveSimulation
+from .reachable import reachable_beliefs, reachable_bracket
 from .spsa import SPSAResult, spsa
 from .stopping import StoppingProblem
 from .threshold import PolicyCost, ThresholdOptimization, ThresholdPolicy, optimize_threshold, policy_cost
@@ -18,6 +21,9 @@ __all__ = [
     "policy_iteration",
     "discretize",
     "StoppingSolution",
+    "DiscretizationBounds",
+    "exact_value",
+    "ExactValue",
     "spsa",
     "SPSAResult",
     "ThresholdPolicy",
@@ -27,6 +33,9 @@ __all__ = [
     "ThresholdOptimization",
     "IncentiveProblem",
     "IncentiveSimulation",
+    "incentive_sweep",
+    "reachable_beliefs",
+    "reachable_bracket",
     "BeliefGrid",
     "simplex_grid",
 ]

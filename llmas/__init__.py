@@ -12,11 +12,10 @@ ResponseCache
     SQLite cache of every model answer.
 parse_json_reply, parse_reply, ParseError, ParseLog
     Schema-validated parsing of free-text replies.
-audit, audit_file, AuditReport
-    The rationality audit (``llmsl audit``); see :mod:`llmas.auditing`.
 
-Pipelines on top of the agent layer: :mod:`llmas.tasks` (versioned task designs),
-:mod:`llmas.corpora` (loaders), :mod:`llmas.auditing`, :mod:`llmas.herding`.
+Also: :mod:`llmas.tasks` (the Task protocol and the versioned designs),
+:mod:`llmas.corpora` (corpus loaders), :mod:`llmas.tables` (reading table files).
+The pipelines built on this layer live in :mod:`llmsl`.
 """
 from __future__ import annotations
 
@@ -37,16 +36,12 @@ _EXPORTS = {
     "ParseError": "llmas.parsing",
     "ParseLog": "llmas.parsing",
     "DEFAULT_MODEL_ID": "llmas.model_files",
-    "audit": "llmas.auditing",
-    "audit_file": "llmas.auditing",
-    "AuditReport": "llmas.auditing",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-_SUBMODULES = {"backends", "cache", "parsing", "model_files", "testing", "tasks", "corpora", "auditing",
-               "herding"}
+_SUBMODULES = {"backends", "cache", "parsing", "model_files", "testing", "tasks", "corpora", "tables"}
 
 
 def __getattr__(name: str):

@@ -15,8 +15,10 @@ interrupted run loses nothing that has already been answered.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -38,6 +40,8 @@ CREATE TABLE IF NOT EXISTS responses (
     created  REAL NOT NULL
 )
 """
+
+logger = logging.getLogger("llmas")
 
 # SQLite caps the number of host parameters per statement (999 on old builds).
 _IN_CHUNK = 500
@@ -164,10 +168,8 @@ class ResponseCache:
         """Close the connection (it reopens on next use)."""
         with self._lock:
             if self._db is not None and self._pid == os.getpid():
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     self._db.close()
-                except sqlite3.Error:
-                    pass
             self._db = None
 
     def __enter__(self) -> ResponseCache:
@@ -190,16 +192,29 @@ class ResponseCache:
         return request_key(request)
 
     # reads ----------------------------------------------------------------
+    @staticmethod
+    def _decode(key: str, text: Any) -> tuple[bool, Any]:
+        """``(True, value)``, or ``(False, None)`` for a stored value that does not decode.
+
+        Nothing stored can crash a rerun: an entry that is not valid JSON (or
+        nests too deeply for the decoder) counts as missing and is recomputed.
+        """
+        try:
+            return True, json.loads(text)
+        except (ValueError, TypeError, RecursionError):
+            logger.warning("cache entry %s... does not decode; it is treated as missing", str(key)[:12])
+            return False, None
+
     def get(self, key: str, default: Any = None) -> Any:
         """Stored value (decoded from JSON) or ``default``."""
         rows = self._execute("SELECT value FROM responses WHERE key=?", (key,))
-        row = rows[0] if rows else None
+        ok, value = self._decode(key, rows[0][0]) if rows else (False, None)
         with self._lock:
-            if row is None:
+            if not ok:
                 self.misses += 1
             else:
                 self.hits += 1
-        return default if row is None else json.loads(row[0])
+        return value if ok else default
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """``{key: value}`` for those of ``keys`` that are stored (one query per 500 keys)."""
@@ -209,7 +224,9 @@ class ResponseCache:
             chunk = keys[i:i + _IN_CHUNK]
             q = f"SELECT key, value FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
             for k, v in self._execute(q, chunk):
-                out[k] = json.loads(v)
+                ok, value = self._decode(k, v)
+                if ok:
+                    out[k] = value
         with self._lock:
             self.hits += len(out)
             self.misses += len(keys) - len(out)

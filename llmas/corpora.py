@@ -34,6 +34,8 @@ import numpy as np
 from .tasks import hate_speech as _hs
 from .tasks import product_quality as _pq
 
+from .tables import read_table
+
 MHS_NAME = "ucberkeley-dlab/measuring-hate-speech"
 AMAZON_NAME = "McAuley-Lab/Amazon-Reviews-2023"
 AMAZON_CONFIG = "raw_review_All_Beauty"
@@ -144,39 +146,6 @@ def _data_file(name: str) -> Path:
     return Path(str(resources.files("llmas") / "data" / name))
 
 
-def _read_table(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a CSV, JSONL/JSON or Parquet file as dicts."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        import csv
-
-        with path.open(newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
-    if suffix in (".jsonl", ".ndjson"):
-        rows = []
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"{path}:{lineno}: not a JSON object ({exc.msg})") from None
-        return rows
-    if suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of records")
-        return data
-    if suffix == ".parquet":
-        import pandas as pd
-
-        return pd.read_parquet(path).to_dict("records")
-    raise ValueError(f"{path}: unsupported file type {suffix!r} (use .csv, .jsonl, .json or .parquet)")
-
-
 def _column(rows: list[dict], names: tuple[str, ...], path: Any) -> str:
     if not rows:
         raise ValueError(f"{path}: no rows")
@@ -226,7 +195,7 @@ def load_hate_speech(source: str = "bundled", *, path: str | Path | None = None,
     if path is not None:
         source = "file"
     if source == "bundled":
-        rows = _read_table(_data_file("fictional_hate_speech.csv"))
+        rows = read_table(_data_file("fictional_hate_speech.csv"))
         return Corpus(
             name="fictional_hate_speech",
             texts=[r["text"] for r in rows],
@@ -244,7 +213,7 @@ def load_hate_speech(source: str = "bundled", *, path: str | Path | None = None,
     if source == "file":
         if path is None:
             raise ValueError("source='file' needs path=")
-        return _hate_speech_from_rows(_read_table(path), name=str(path), license_="see the file's source")
+        return _hate_speech_from_rows(read_table(path), name=str(path), license_="see the file's source")
     raise ValueError(f"source must be 'bundled', 'mhs' or 'file', got {source!r}")
 
 
@@ -302,7 +271,7 @@ def load_product_reviews(source: str = "bundled", *, path: str | Path | None = N
     if path is not None:
         source = "file"
     if source == "bundled":
-        rows = _read_table(_data_file("fictional_product_reviews.csv"))
+        rows = read_table(_data_file("fictional_product_reviews.csv"))
         name, license_ = "fictional_product_reviews", "CC0-1.0"
     elif source == "amazon":
         ds = _hf_load(AMAZON_NAME, config, split)
@@ -312,7 +281,7 @@ def load_product_reviews(source: str = "bundled", *, path: str | Path | None = N
     elif source == "file":
         if path is None:
             raise ValueError("source='file' needs path=")
-        rows, name, license_ = _read_table(path), str(path), "see the file's source"
+        rows, name, license_ = read_table(path), str(path), "see the file's source"
     else:
         raise ValueError(f"source must be 'bundled', 'amazon' or 'file', got {source!r}")
 

@@ -14,6 +14,12 @@ Model text is never evaluated.  ``parse_json_reply`` tries, in order:
 The first candidate that has every schema key with a value of the right type
 wins.  Otherwise :class:`ParseError` is raised with the raw text and a reason.
 
+Any text is safe to parse, whatever a model or a stored reply holds: every
+scan is iterative, a candidate nested deeper than ``MAX_DEPTH`` (100) levels is
+not handed to the JSON decoder (whose recursion would overflow) but skipped
+with that reason, and at most ``MAX_CANDIDATES`` (1,000) objects are tried, so
+the time is linear in the length of the text.
+
 Schema format
 -------------
 A dict ``{key: type}`` with type one of ``bool``, ``int``, ``float``, ``str``,
@@ -40,9 +46,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ParseError", "ParseLog", "parse_json_reply", "parse_reply", "validate_schema", "repair_json"]
+__all__ = ["ParseError", "ParseLog", "parse_json_reply", "parse_reply", "validate_schema", "repair_json",
+           "MAX_DEPTH", "MAX_CANDIDATES"]
 
 _TYPES = (bool, int, float, str)
+
+#: Deepest nesting of ``{``/``[`` handed to the JSON decoder.
+MAX_DEPTH = 100
+#: Most ``{...}`` candidates tried in one reply.
+MAX_CANDIDATES = 1000
+_DQ_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 class ParseError(ValueError):
@@ -81,11 +94,15 @@ def validate_schema(schema: Any) -> dict[str, Any]:
 
 
 # candidate extraction ------------------------------------------------------
-def _objects(text: str) -> list[str]:
-    """Balanced ``{...}`` substrings, outermost first, in order; braces in strings ignored."""
-    out: list[str] = []
+def _objects(text: str) -> list[tuple[str, bool]]:
+    """Balanced ``{...}`` substrings, outermost first, in order; braces in strings ignored.
+
+    Each comes with a flag: True when closing braces were supplied (cut-off reply).
+    At most ``MAX_CANDIDATES`` are returned.
+    """
+    out: list[tuple[str, bool]] = []
     i, n = 0, len(text)
-    while i < n:
+    while i < n and len(out) < MAX_CANDIDATES:
         start = text.find("{", i)
         if start < 0:
             break
@@ -107,9 +124,9 @@ def _objects(text: str) -> list[str]:
                     break
             j += 1
         if j >= n:  # unbalanced: the reply was cut off; close what is open
-            out.append(text[start:].rstrip().rstrip(",") + "}" * max(depth, 1))
+            out.append((text[start:].rstrip().rstrip(",") + "}" * max(depth, 1), True))
             break
-        out.append(text[start:j + 1])
+        out.append((text[start:j + 1], False))
         i = j + 1
     return out
 
@@ -179,14 +196,36 @@ def repair_json(s: str) -> str:
     return "".join(out)
 
 
-def _load(candidate: str) -> tuple[Any, str] | None:
+_BRACKET = re.compile(r"[{}\[\]]")
+
+
+def _too_deep(s: str) -> bool:
+    """Whether brackets outside double-quoted strings nest deeper than ``MAX_DEPTH`` (iterative)."""
+    depth = 0
+    for m in _BRACKET.finditer(_DQ_STRING.sub('""', s)):
+        if m.group() in "{[":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif depth:
+            depth -= 1
+    return False
+
+
+_TOO_DEEP = object()
+
+
+def _load(candidate: str) -> tuple[Any, str] | object | None:
+    """``(value, "json" | "repaired")``, ``_TOO_DEEP`` or None (not JSON even after repair)."""
+    if _too_deep(candidate):
+        return _TOO_DEEP
     try:
         return json.loads(candidate), "json"
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return json.loads(repair_json(candidate)), "repaired"
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -307,12 +346,16 @@ def parse_reply(text: str, schema: Mapping[str, Any]) -> tuple[dict[str, Any], s
     sch = validate_schema(schema)
     reasons: list[str] = []
     cands = _objects(text)
-    for cand in cands:
+    too_deep = False
+    for cand, supplied in cands:
         loaded = _load(cand)
-        if loaded is None:
+        if loaded is _TOO_DEEP:
+            too_deep = True
+            continue
+        if not isinstance(loaded, tuple):
             continue
         obj, how = loaded
-        if cand not in text:  # closing braces were supplied
+        if supplied:  # closing braces were supplied
             how = "repaired"
         fitted, why = _fit(obj, sch)
         if fitted is not None:
@@ -324,7 +367,8 @@ def parse_reply(text: str, schema: Mapping[str, Any]) -> tuple[dict[str, Any], s
     if not cands:
         reason = "no JSON object in the reply" + (f" and key search failed: {why}" if why else "")
     elif not reasons:
-        reason = f"no parsable JSON object; key search failed: {why}"
+        deep = f" (JSON nested deeper than {MAX_DEPTH} levels is not decoded)" if too_deep else ""
+        reason = f"no parsable JSON object{deep}; key search failed: {why}"
     else:
         reason = f"JSON object does not fit the schema: {reasons[0]}"
     raise ParseError(reason, text)
@@ -410,12 +454,13 @@ class ParseLog:
 
     @property
     def failure_rate(self) -> float:
+        """Share of failed replies (NaN before any reply)."""
         return self.n_failed / self.n_total if self.n_total else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready counts, methods and failures."""
+        """JSON-ready counts, methods and failures (strict JSON: no NaN; ``failure_rate`` None when empty)."""
         return {"n_total": self.n_total, "n_ok": self.n_ok, "n_failed": self.n_failed,
-                "failure_rate": self.failure_rate, "methods": dict(self.methods),
+                "failure_rate": self.failure_rate if self.n_total else None, "methods": dict(self.methods),
                 "failures": list(self.failures)}
 
     def summary(self) -> str:

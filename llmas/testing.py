@@ -1,4 +1,5 @@
-"""Test helpers: a tiny random-weight chat model built offline in about a second.
+"""Test helpers: a tiny random-weight chat model built offline in about a second,
+and a local HTTP server for testing HTTP backends.
 
 ``make_tiny_model(directory)`` trains a byte-level BPE tokenizer on a small
 built-in corpus with the ``tokenizers`` package, gives it a ChatML chat template
@@ -10,10 +11,15 @@ exact choice probabilities can tell a right answer from a wrong one.
 """
 from __future__ import annotations
 
+import json
 import os
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-__all__ = ["make_tiny_model", "TINY_CHAT_TEMPLATE"]
+__all__ = ["make_tiny_model", "TINY_CHAT_TEMPLATE", "LocalServer", "send_json"]
 
 TINY_CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -51,7 +57,14 @@ def make_tiny_model(directory: str | os.PathLike, *, seed: int = 0, vocab_size: 
     >>> path = make_tiny_model(tempfile.mkdtemp())          # doctest: +SKIP
     """
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     out = Path(directory)
@@ -75,9 +88,87 @@ def make_tiny_model(directory: str | os.PathLike, *, seed: int = 0, vocab_size: 
     model = GPT2LMHeadModel(cfg)
     gen = torch.Generator().manual_seed(int(seed))
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for _name, p in model.named_parameters():
             if p.dim() >= 2:
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.4)
     model.eval()
     model.save_pretrained(out)
     return out
+
+
+def send_json(handler: BaseHTTPRequestHandler, code: int, payload: Any, headers: Any = ()) -> None:
+    """Write one HTTP response with a JSON (or raw ``bytes``) body and a Content-Length."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for k, v in headers:
+        handler.send_header(k, v)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+class LocalServer:
+    """A threaded HTTP/1.1 server on 127.0.0.1 whose replies a test writes.
+
+    ``respond(handler, method, path, headers, body)`` is called for every
+    request (``headers`` a dict, ``body`` the raw bytes); it writes the reply
+    through ``handler`` (see :func:`send_json`).  ``requests`` records every
+    ``(method, path, headers, body)``.  Use as a context manager.
+
+    Examples
+    --------
+    >>> import urllib.request
+    >>> def hello(h, method, path, headers, body):
+    ...     send_json(h, 200, {"path": path})
+    >>> with LocalServer(hello) as srv:
+    ...     urllib.request.urlopen(srv.root + "/x").read()
+    b'{"path": "/x"}'
+    """
+
+    def __init__(self, respond: Callable[..., None]):
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                n = int(self.headers.get("Content-Length", 0) or 0)
+                body = self.rfile.read(n) if n else b""
+                headers = dict(self.headers.items())
+                with server.lock:
+                    server.requests.append((self.command, self.path, headers, body))
+                try:
+                    respond(self, self.command, self.path, headers, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            do_GET = do_POST = _any
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.root = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = self.root + "/v1"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def count(self) -> int:
+        """Requests received so far."""
+        return len(self.requests)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -13,6 +13,9 @@ from .households import (ConstantHouseholds, HouseholdPolicy, MonthOutcome, Obse
 from .metrics import (AnnualIndicators, CurveFit, annual_indicators, fit_curve, okun_law,
                       phillips_curve, summarize_seeds)
 from .monetary import TaylorRule
+from .bandit import BanditPlanner, RegretCurves, regret_curves
+from .elasticity import ElasticityEstimate, FlatTaxWelfare, flat_tax_welfare, measure_labor_elasticity
+from .vote import VotedPlanner, majority, self_interest_votes
 from .planner import (FixedPlanner, LLMPlanner, Planner, RandomPlanner, RegretResult, SaezPlanner,
                       default_candidates, optimize_rates_spsa, regret_study)
 from .welfare import SocialWelfare
@@ -29,6 +32,9 @@ __all__ = [
     "Planner", "FixedPlanner", "SaezPlanner", "LLMPlanner", "RandomPlanner", "RegretResult",
     "default_candidates", "regret_study", "optimize_rates_spsa", "SocialWelfare",
     "audit_households", "run_seeds", "MacroReport",
+    "BanditPlanner", "RegretCurves", "regret_curves", "ElasticityEstimate", "FlatTaxWelfare",
+    "flat_tax_welfare", "measure_labor_elasticity", "VotedPlanner", "majority", "self_interest_votes",
+    "ExpectationChannel", "run_chain", "run_studies", "PlannerStudies",
 ]
 
 
@@ -41,7 +47,11 @@ def __getattr__(name):
         from .audit import audit_households
 
         return audit_households
-    if name in ("run_seeds", "MacroReport"):
+    if name in ("ExpectationChannel", "run_chain"):
+        from . import social  # imports sociallearn
+
+        return getattr(social, name)
+    if name in ("run_seeds", "MacroReport", "run_studies", "PlannerStudies"):
         from . import experiment
 
         return getattr(experiment, name)

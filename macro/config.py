@@ -44,6 +44,14 @@ class EconomyConfig:
         12: interest accrues and the Taylor rule runs at the end of each year.
     taylor : TaylorRule
         Monetary rule (r_n = 0.01, pi_t = 0.02, u_n = 0.04, alpha_pi = alpha_u = 0.5).
+    productivity_rho, productivity_sigma : float
+        Productivity shocks, AR(1) in logs: a_0 = 0, a_t = rho a_{t-1} + sigma eps_t,
+        eps_t ~ N(0, 1) i.i.d. (drawn from a stream of the economy's seed), and month t's
+        productivity is A_t = ``productivity`` * exp(a_t). Defaults rho = 0.9, sigma = 0.03 a
+        month (stationary sd of a: sigma / sqrt(1 - rho^2) = 0.069). A_t scales both output per
+        hour and the wage paid per hour (a constant labour share), so a shock moves income,
+        hence labour supply, hence employment. ``productivity_sigma = 0`` switches shocks off
+        (then real GDP growth equals employment growth exactly).
     """
 
     n_households: int = 100
@@ -63,6 +71,8 @@ class EconomyConfig:
     bracket_rates: np.ndarray = field(default_factory=lambda: US2018_RATES.copy())
     months_per_year: int = 12
     taylor: TaylorRule = field(default_factory=TaylorRule)
+    productivity_rho: float = 0.9
+    productivity_sigma: float = 0.03
 
     def __post_init__(self):
         from .tax import _check_schedule
@@ -83,6 +93,10 @@ class EconomyConfig:
                 raise ValueError(f"{name} must be a positive finite number, got {v}")
         if self.skill_cap < 1:
             raise ValueError(f"skill_cap must be >= 1, got {self.skill_cap}")
+        if not (np.isfinite(self.productivity_rho) and -1 < self.productivity_rho < 1):
+            raise ValueError(f"productivity_rho must lie in (-1, 1), got {self.productivity_rho}")
+        if not (np.isfinite(self.productivity_sigma) and 0 <= self.productivity_sigma <= 1):
+            raise ValueError(f"productivity_sigma must lie in [0, 1], got {self.productivity_sigma}")
         for name in ("initial_interest", "initial_savings", "wage_adjust", "price_adjust",
                      "wage_floor", "price_floor"):
             v = getattr(self, name)

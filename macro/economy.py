@@ -2,10 +2,14 @@
 
 Month t, in order (EconAgent's component order: labor, tax, consumption, saving):
 
-0. *Planner*: if a planner is attached it may replace the bracket rates.
-1. *Labor*: household i works (``hours`` hours) with probability p_w[i];
-   gross income z_i = hours * w_i * l_i is paid by the firm; the firm's
-   inventory grows by production A * hours * sum_i l_i.
+0. *Planner*: if a planner is attached it may replace the bracket rates (after a
+   household vote when the planner is a :class:`macro.vote.VotedPlanner`).
+1. *Labor*: productivity this month is A_t = A exp(a_t), a_t an AR(1) in logs
+   (a_0 = 0, a_t = rho a_{t-1} + sigma eps_t, ``EconomyConfig.productivity_rho`` /
+   ``productivity_sigma``); the wage in force is w_i exp(a_t) (w_i the household's
+   base wage, adjusted in step 3). Household i works (``hours`` hours) with
+   probability p_w[i]; gross income z_i = hours * w_i exp(a_t) * l_i is paid by the
+   firm; the firm's inventory grows by production A_t * hours * sum_i l_i.
 2. *Tax*: T_i = T(z_i) under the bracket schedule; revenue is redistributed
    equally, R = sum_i T_i / N. Money after income: m_i = s_i + z_i - T_i + R.
 3. *Consumption*, households in a random order: demand d_i = p_c[i] m_i / P units,
@@ -18,6 +22,9 @@ Month t, in order (EconAgent's component order: labor, tax, consumption, saving)
    and from the end of the second year on the Taylor rule sets r from the
    annual inflation of the mean monthly price and the annual unemployment rate
    of the year just ended (EconAgent keeps the initial 3 % through year 2).
+5. *Social channel* (optional, :class:`macro.social.ExpectationChannel`): after the
+   price update, a sample of households announce whether they expect the price to
+   have gone up, and the public belief follows the sociallearn filter.
 
 Reading of SPEC 5 where it is silent (EconAgent's firm is implicit):
 
@@ -78,7 +85,7 @@ def initial_skills(config: EconomyConfig, rng: np.random.Generator) -> np.ndarra
     return np.sort(s, axis=1).mean(axis=0)
 
 
-_MONTHLY = ("price", "mean_wage", "interest_rate", "employment", "production", "consumption",
+_MONTHLY = ("price", "mean_wage", "productivity", "interest_rate", "employment", "production", "consumption",
             "demand", "imbalance", "inventory_start", "inventory_end", "wages_paid", "taxes",
             "redistribution", "spending", "interest", "savings_start", "savings_end",
             "firm_start", "firm_end")
@@ -115,6 +122,7 @@ class EconomyResult:
     tax_cutoffs: np.ndarray
     policy_stats: dict = field(default_factory=dict)
     planner: dict | None = None
+    social: dict | None = None
 
     @property
     def n_months(self) -> int:
@@ -196,7 +204,7 @@ class EconomyResult:
 
     def to_dict(self, households: bool = False) -> dict:
         d = {"config": self.config.to_dict(), "seed": self.seed, "policy": self.policy,
-             "policy_stats": self.policy_stats, "planner": self.planner,
+             "policy_stats": self.policy_stats, "planner": self.planner, "social": self.social,
              "monthly": {k: v.tolist() for k, v in self.monthly.items()},
              "tax_rates": self.tax_rates.tolist(), "tax_cutoffs": self.tax_cutoffs.tolist(),
              "annual": self.annual().to_dict()}
@@ -217,10 +225,13 @@ class Economy:
     planner : object, optional
         Anything with ``reset(economy)`` and ``rates_for_month(month, economy) -> rates or None``
         (see :mod:`macro.planner`); ``None`` keeps the configured brackets.
+    social : ExpectationChannel, optional
+        Social channel in expectations (:mod:`macro.social`), run at the end of every month.
     seed : int, SeedSequence or Generator, optional
         The only source of randomness. Skills, labor draws, consumption order,
-        wage/price shocks, the policy's and the planner's draws come from
-        independent streams spawned from it, so a run is reproducible.
+        wage/price shocks, the policy's and the planner's draws, productivity
+        shocks and the social channel's signals come from independent streams
+        spawned from it, so a run is reproducible.
 
     Example
     -------
@@ -231,7 +242,7 @@ class Economy:
     """
 
     def __init__(self, config: EconomyConfig | None = None, households: HouseholdPolicy | None = None,
-                 planner=None, seed=None):
+                 planner=None, seed=None, social=None):
         self.config = config if config is not None else EconomyConfig()
         if not isinstance(self.config, EconomyConfig):
             raise ValueError(f"config must be an EconomyConfig, got {type(self.config).__name__}")
@@ -239,6 +250,7 @@ class Economy:
         if not isinstance(self.policy, HouseholdPolicy):
             raise ValueError(f"households must be a HouseholdPolicy, got {type(self.policy).__name__}")
         self.planner = planner
+        self.social = social
         self.seed = seed if isinstance(seed, (int, type(None))) else repr(seed)
         if isinstance(seed, np.random.Generator):
             ss = seed.bit_generator.seed_seq
@@ -250,9 +262,10 @@ class Economy:
             except (TypeError, ValueError) as err:
                 raise ValueError(f"seed must be None, a non-negative int, a SeedSequence or a "
                                  f"Generator, got {seed!r}") from err
-        streams = ss.spawn(4)
-        self._rng_skill, self.rng, self._rng_policy, self._rng_planner = (
-            np.random.default_rng(s) for s in streams)
+        # The first four streams are those of the model without shocks (spawn(k) extends spawn(4)).
+        streams = ss.spawn(6)
+        (self._rng_skill, self.rng, self._rng_policy, self._rng_planner, self._rng_shock,
+         self._rng_social) = (np.random.default_rng(s) for s in streams)
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -263,6 +276,7 @@ class Economy:
         self.month = 0
         self.skill = initial_skills(c, self._rng_skill)
         self.savings = np.full(n, float(c.initial_savings))
+        self.log_productivity = 0.0
         self.price = float(self.skill.mean())
         self.initial_price = self.price
         self.interest_rate = float(c.initial_interest)
@@ -281,6 +295,13 @@ class Economy:
         self.policy.reset(n, self._rng_policy)
         if self.planner is not None:
             self.planner.reset(self)
+        if self.social is not None:
+            self.social.reset(self)
+
+    @property
+    def wage(self) -> np.ndarray:
+        """Hourly wage in force this month, w_i exp(a_t), shape (N,)."""
+        return self.skill * np.exp(self.log_productivity)
 
     def set_tax_rates(self, rates) -> None:
         """Replace the bracket rates (validated: J rates in [0, 1])."""
@@ -294,7 +315,7 @@ class Economy:
         """The households' view at the start of the current month."""
         m = self._m
         return Observation(
-            month=self.month, skill=self.skill.copy(), savings=self.savings.copy(),
+            month=self.month, skill=self.wage, savings=self.savings.copy(),
             last_income=self.last_income.copy(), last_worked=self.last_worked.copy(),
             last_consumption=self.last_consumption.copy(), last_tax=self.last_tax.copy(),
             last_redistribution=self.last_redistribution.copy(), price=self.price,
@@ -324,13 +345,14 @@ class Economy:
                 self.set_tax_rates(new)
         obs = self.observe()
         s0, firm0, inv0 = self.savings.copy(), self.firm_money, self.inventory
-        skill_t, price_t, r_t = self.skill.copy(), self.price, self.interest_rate
+        wage_t, price_t, r_t = self.wage, self.price, self.interest_rate
+        a_t = float(c.productivity * np.exp(self.log_productivity))
 
         # 1. labor
         p_w = self._check_share(self.policy.work_propensity(obs), n, "work propensity")
         worked = rng.random(n) < p_w
-        income = c.hours * self.skill * worked
-        production = c.productivity * c.hours * worked.sum()
+        income = c.hours * wage_t * worked
+        production = a_t * c.hours * worked.sum()
         wages = income.sum()
         self.firm_money -= wages
         self.inventory += production
@@ -369,8 +391,13 @@ class Economy:
             interest = r_t * self.savings
             self.savings = self.savings + interest
 
+        # 5. the social channel sees the price change that was just decided
+        if self.social is not None:
+            self.social.end_month(t, self, price_t, self.price)
+
         rec = self._m
-        for k, v in (("price", price_t), ("mean_wage", skill_t.mean()), ("interest_rate", r_t),
+        for k, v in (("price", price_t), ("mean_wage", wage_t.mean()), ("productivity", a_t),
+                     ("interest_rate", r_t),
                      ("employment", worked.mean()), ("production", production),
                      ("consumption", served.sum()), ("demand", total_demand), ("imbalance", phi),
                      ("inventory_start", inv0), ("inventory_end", self.inventory),
@@ -382,7 +409,7 @@ class Economy:
         hh = self._h
         for k, v in (("worked", worked), ("income", income), ("tax", tax),
                      ("consumption_units", served), ("spending", spending), ("savings_start", s0),
-                     ("savings_end", self.savings.copy()), ("skill", skill_t),
+                     ("savings_end", self.savings.copy()), ("skill", wage_t),
                      ("work_propensity", p_w), ("consumption_share", p_c)):
             hh[k].append(v)
         self._rates.append(self.tax_rates.copy())
@@ -404,6 +431,9 @@ class Economy:
         self.last_income, self.last_worked = income, worked
         self.last_consumption, self.last_tax = served, tax
         self.last_redistribution = np.full(n, transfer)
+        # next month's productivity: a_{t+1} = rho a_t + sigma eps_{t+1}
+        self.log_productivity = (c.productivity_rho * self.log_productivity
+                                 + c.productivity_sigma * float(self._rng_shock.standard_normal()))
         self.month += 1
 
     def run(self, n_months: int | None = None, progress: bool = False) -> EconomyResult:
@@ -431,4 +461,5 @@ class Economy:
             config=self.config, seed=self.seed, policy=self.policy.to_dict(), monthly=monthly,
             households=hh, tax_rates=rates, tax_cutoffs=self.tax_cutoffs.copy(),
             policy_stats=self.policy.stats(),
-            planner=self.planner.to_dict() if self.planner is not None and hasattr(self.planner, "to_dict") else None)
+            planner=self.planner.to_dict() if self.planner is not None and hasattr(self.planner, "to_dict") else None,
+            social=self.social.to_dict() if self.social is not None else None)

@@ -8,8 +8,13 @@ A policy decides, each month and for all N households at once,
 
 Rule-based baselines are those of EconAgent's ``complex_actions``:
 
-* work:  p_w = min(1, (z / (s (1 + r)))^gamma), z = hours * skill the potential
-  income, s the savings, gamma = 0.1;
+* work:  p_w = min(1, (z / (s (1 + r)))^gamma) * (1 - tau(z))^e, z = hours * wage the
+  potential income, s the savings, gamma = 0.1; the second factor is this package's
+  addition to EconAgent's rule: labour supply responds to the net-of-tax rate 1 - tau(z)
+  (tau the marginal rate at z under the schedule in force) with elasticity e =
+  ``labor_elasticity`` (default 0.1; e = 0 is EconAgent's rule, which reacts to pre-tax
+  income only). Expected hours are hours * p_w, so d log E[hours] / d log(1 - tau) = e
+  wherever savings do not react (see :func:`macro.elasticity.measure_labor_elasticity`);
 * LEN consumption:  p_c = (P / (s + z))^beta, beta = 0.1, z the realized income;
 * CATS consumption (buffer-stock):  with h' = h / (1 + r), g = z / z_prev - 1,
   d = s / z_prev - h',  c = 1 + (d - h' g) / (1 + g),  p_c = c z / (s + z);
@@ -133,6 +138,15 @@ class HouseholdPolicy(ABC):
     def end_month(self, obs: Observation, outcome: MonthOutcome) -> None:  # noqa: B027
         """Hook called after the month's accounts close (default: nothing)."""
 
+    def vote(self, obs: Observation, current: np.ndarray, proposed: np.ndarray) -> np.ndarray:
+        """Approve (True) or reject each household's vote on ``proposed`` bracket rates, shape (N,).
+
+        Default: self-interest at last month's incomes (:func:`macro.vote.self_interest_votes`).
+        """
+        from .vote import self_interest_votes
+
+        return self_interest_votes(obs.last_income, obs.tax_cutoffs, current, proposed)
+
     def stats(self) -> dict:
         """Counters worth reporting (calls, parse failures...)."""
         return {}
@@ -155,6 +169,25 @@ def work_rule(obs: Observation, gamma: float = 0.1) -> np.ndarray:
     """EconAgent work propensity p_w = min(1, (z / (s (1 + r)))^gamma), z = hours * skill."""
     ratio = obs.potential_income / (obs.savings * (1.0 + obs.interest_rate) + _EPS)
     return np.minimum(1.0, ratio ** gamma)
+
+
+def net_of_tax_rate(obs: Observation) -> np.ndarray:
+    """1 - tau(z_i), tau the marginal rate at potential income z_i = hours * wage_i, shape (N,).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from macro.tax import US2018_MONTHLY_CUTOFFS
+    >>> o = Observation(month=0, skill=np.array([1.0, 10.0]), savings=np.zeros(2), last_income=np.zeros(2),
+    ...                 last_worked=np.zeros(2, bool), last_consumption=np.zeros(2), last_tax=np.zeros(2),
+    ...                 last_redistribution=np.zeros(2), price=1.0, interest_rate=0.0, hours=168.0,
+    ...                 tax_cutoffs=US2018_MONTHLY_CUTOFFS, tax_rates=np.full(7, 0.25))
+    >>> net_of_tax_rate(o).tolist()
+    [0.75, 0.75]
+    """
+    from .tax import marginal_rate
+
+    return 1.0 - marginal_rate(obs.potential_income, obs.tax_cutoffs, obs.tax_rates)
 
 
 def len_consumption(obs: Observation, income: np.ndarray, beta: float = 0.1) -> np.ndarray:
@@ -189,6 +222,9 @@ class RuleHouseholds(HouseholdPolicy):
         probability ``p_len`` / 1 - ``p_len`` at reset (EconAgent: 1/2 each).
     gamma, beta, h : float
         Work elasticity (0.1), LEN exponent (0.1), CATS buffer target (1).
+    labor_elasticity : float
+        e >= 0: p_w is multiplied by (1 - tau(z))^e, the net-of-tax rate at the
+        household's potential income (default 0.1; 0 gives EconAgent's rule).
     step : float
         Consumption action grid (0.02; 0 for continuous shares).
 
@@ -201,10 +237,11 @@ class RuleHouseholds(HouseholdPolicy):
     """
 
     def __init__(self, consumption: str = "composite", *, gamma: float = 0.1, beta: float = 0.1,
-                 h: float = 1.0, step: float = 0.02, p_len: float = 0.5):
+                 h: float = 1.0, step: float = 0.02, p_len: float = 0.5, labor_elasticity: float = 0.1):
         if consumption not in ("len", "cats", "composite"):
             raise ValueError(f"consumption must be 'len', 'cats' or 'composite', got {consumption!r}")
-        for nm, v in (("gamma", gamma), ("beta", beta), ("h", h), ("step", step)):
+        for nm, v in (("gamma", gamma), ("beta", beta), ("h", h), ("step", step),
+                      ("labor_elasticity", labor_elasticity)):
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"{nm} must be a finite number >= 0, got {v}")
         if not 0 <= p_len <= 1:
@@ -212,6 +249,7 @@ class RuleHouseholds(HouseholdPolicy):
         self.consumption = consumption
         self.params = _RuleParams(gamma, beta, h, step)
         self.p_len = p_len
+        self.labor_elasticity = float(labor_elasticity)
         self.name = {"len": "LEN", "cats": "CATS", "composite": "Composite"}[consumption]
         self.uses_len = None
 
@@ -223,7 +261,10 @@ class RuleHouseholds(HouseholdPolicy):
             self.uses_len = np.full(n_households, self.consumption == "len")
 
     def work_propensity(self, obs: Observation) -> np.ndarray:
-        return work_rule(obs, self.params.gamma)
+        p = work_rule(obs, self.params.gamma)
+        if self.labor_elasticity:
+            p = p * net_of_tax_rate(obs) ** self.labor_elasticity
+        return p
 
     def consumption_share(self, obs: Observation, income: np.ndarray) -> np.ndarray:
         c = np.where(self.uses_len, len_consumption(obs, income, self.params.beta),
@@ -233,7 +274,7 @@ class RuleHouseholds(HouseholdPolicy):
     def to_dict(self) -> dict:
         return {"name": self.name, "consumption": self.consumption, "gamma": self.params.gamma,
                 "beta": self.params.beta, "h": self.params.h, "step": self.params.step,
-                "p_len": self.p_len}
+                "p_len": self.p_len, "labor_elasticity": self.labor_elasticity}
 
 
 class ConstantHouseholds(HouseholdPolicy):
@@ -295,6 +336,9 @@ class PeerInfluence(HouseholdPolicy):
 
     def end_month(self, obs, outcome):
         self.base.end_month(obs, outcome)
+
+    def vote(self, obs, current, proposed):
+        return self.base.vote(obs, current, proposed)
 
     def stats(self):
         return self.base.stats()

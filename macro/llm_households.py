@@ -129,6 +129,7 @@ class LLMHouseholds(HouseholdPolicy):
         self.n_replies = self.n_parse_failures = self.n_reflections = 0
         self.failures: list[dict] = []
         self.transcripts: list[tuple] = []
+        self.vote_probs: list[list[float]] = []
         self._calls_at_reset = getattr(self.backend, "n_calls", 0)
 
     # ---------------------------------------------------------------- prompts
@@ -230,12 +231,40 @@ class LLMHouseholds(HouseholdPolicy):
         # Reflections are free text; keep them short so prompts stay bounded.
         self.reflections = [" ".join(r.split())[:self.reflection_chars] for r in replies]
 
+    def vote_prompt(self, obs: Observation, i: int, current: np.ndarray, proposed: np.ndarray) -> list[dict]:
+        """The household's ballot: its after-tax pay and rebate under both schedules (at last month's incomes)."""
+        gross = obs.hours * obs.skill[i]
+        z = obs.last_income
+
+        def position(rates):
+            net = gross - float(bracket_tax(gross, obs.tax_cutoffs, rates))
+            rebate = float(bracket_tax(z, obs.tax_cutoffs, rates).mean())
+            return net, rebate
+
+        (n0, r0), (n1, r1) = position(current), position(proposed)
+        cur = ", ".join(f"{100 * r:.0f}" for r in current)
+        new = ", ".join(f"{100 * r:.0f}" for r in proposed)
+        user = (f"The tax planner proposes new marginal tax rates for the income brackets: [{new}] percent "
+                f"instead of the current [{cur}] percent. All tax revenue is shared equally among households.\n"
+                f"Under the current rates a month of work pays you ${n0:,.2f} after tax and each household "
+                f"receives ${r0:,.2f}; under the proposal you would get ${n1:,.2f} after tax and ${r1:,.2f}.\n"
+                f"Do you vote for the proposal? Answer Yes or No.")
+        return [{"role": "system", "content": self.system_prompt(i)}, {"role": "user", "content": user}]
+
+    def vote(self, obs: Observation, current: np.ndarray, proposed: np.ndarray) -> np.ndarray:
+        """Votes through the backend: one batched ``choice_probs(prompts, ["Yes", "No"])`` call;
+        household i approves iff P(Yes) > 1/2 (exact next-token probabilities, no sampling)."""
+        prompts = [self.vote_prompt(obs, i, current, proposed) for i in range(obs.n_households)]
+        p = np.asarray(self.backend.choice_probs(prompts, ["Yes", "No"], progress=self.progress))
+        self.vote_probs.append(p[:, 0].tolist())
+        return p[:, 0] > 0.5
+
     def stats(self) -> dict:
         return {"n_replies": self.n_replies, "n_parse_failures": self.n_parse_failures,
                 "parse_failure_rate": self.n_parse_failures / self.n_replies if self.n_replies else 0.0,
                 "n_reflections": self.n_reflections,
                 "model_calls": getattr(self.backend, "n_calls", 0) - self._calls_at_reset,
-                "failures": self.failures}
+                "failures": self.failures, "vote_p_yes": self.vote_probs}
 
     def to_dict(self) -> dict:
         return {"name": self.name, "backend": getattr(self.backend, "name", None),

@@ -147,6 +147,9 @@ class CurveFit:
         with tanh): r_seed_mean = tanh(mean z_s) and the 95 % t interval of mean z_s,
         which always lies inside (-1, 1). Seeds are independent runs, so this is
         the interval to quote for the sign of the relation.
+    slope_per_seed, slope_seed_mean, slope_seed_ci : OLS slope of each seed (NaN when
+        undefined), their mean over seeds and its 95 % t interval (seeds are independent,
+        so this is the interval to quote for the slope).
     expected_sign : -1 for both curves; ``holds`` is r < 0 with p < 0.05.
     """
 
@@ -165,6 +168,9 @@ class CurveFit:
     r_seed_mean: float
     r_seed_ci: tuple[float, float]
     expected_sign: int = -1
+    slope_per_seed: list[float] = field(default_factory=list)
+    slope_seed_mean: float = math.nan
+    slope_seed_ci: tuple[float, float] = (math.nan, math.nan)
     x: list[float] = field(default_factory=list, repr=False)
     y: list[float] = field(default_factory=list, repr=False)
     seed_index: list[int] = field(default_factory=list, repr=False)
@@ -180,7 +186,8 @@ class CurveFit:
                 f"{self.r_ci[1]:+.3f}), p = {self.p_value:.3g}, slope {self.slope:+.4g} "
                 f"(95% CI {self.slope_ci[0]:+.4g} .. {self.slope_ci[1]:+.4g}); per-seed r mean "
                 f"{self.r_seed_mean:+.3f} (95% CI {self.r_seed_ci[0]:+.3f} .. {self.r_seed_ci[1]:+.3f}); "
-                f"{self.verdict}")
+                f"per-seed slope mean {self.slope_seed_mean:+.4g} (95% CI {self.slope_seed_ci[0]:+.4g} .. "
+                f"{self.slope_seed_ci[1]:+.4g}); {self.verdict}")
 
     @property
     def verdict(self) -> str:
@@ -222,7 +229,7 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
 
     if len(xs) != len(ys):
         raise ValueError(f"xs and ys must list the same number of seeds, got {len(xs)} and {len(ys)}")
-    px, py, pk, per_seed = [], [], [], []
+    px, py, pk, per_seed, slopes = [], [], [], [], []
     for k, (x, y) in enumerate(zip(xs, ys)):
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         if x.shape != y.shape:
@@ -233,6 +240,7 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
             per_seed.append(float(stats.pearsonr(x[ok], y[ok]).statistic))
         else:
             per_seed.append(math.nan)
+        slopes.append(float(np.polyfit(x[ok], y[ok], 1)[0]) if ok.sum() >= 2 and np.ptp(x[ok]) > 0 else math.nan)
     x = np.concatenate(px) if px else np.zeros(0)
     y = np.concatenate(py) if py else np.zeros(0)
     k = np.concatenate(pk) if pk else np.zeros(0, dtype=int)
@@ -250,10 +258,12 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
     # Average correlations in Fisher-z space (clip so that r = +-1 stays finite).
     z_seed = np.arctanh(np.clip(np.array(per_seed), -1 + 1e-12, 1 - 1e-12))
     mean, lo, hi = np.tanh(_t_interval(z_seed))
+    s_mean, s_lo, s_hi = _t_interval(np.array(slopes))
     return CurveFit(name=name, x_name=x_name, y_name=y_name, n_points=int(x.size), n_seeds=len(xs),
                     r=r, p_value=p, r_ci=r_ci, slope=slope, slope_ci=slope_ci, intercept=intercept,
                     r_per_seed=per_seed, r_seed_mean=float(mean), r_seed_ci=(float(lo), float(hi)),
-                    expected_sign=expected_sign, x=x.tolist(), y=y.tolist(), seed_index=k.tolist())
+                    expected_sign=expected_sign, slope_per_seed=slopes, slope_seed_mean=s_mean,
+                    slope_seed_ci=(s_lo, s_hi), x=x.tolist(), y=y.tolist(), seed_index=k.tolist())
 
 
 def _annuals(results):

@@ -34,7 +34,8 @@ def plot_series(results, path) -> Path:
     for ax, (k, title) in zip(axes.ravel(), keys):
         for r in results:
             v = getattr(r.annual(), k)
-            ax.plot(np.arange(1, v.size + 1), v, alpha=0.6, lw=1)
+            # A series with one finite value would draw nothing as a line: always mark the points.
+            ax.plot(np.arange(1, v.size + 1), v, alpha=0.6, lw=1, marker="o", ms=3)
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(title)
         ax.set_xlabel("year")
@@ -49,11 +50,15 @@ def plot_curve(fit, path) -> Path:
     x, y = np.asarray(fit.x), np.asarray(fit.y)
     if x.size:
         ax.scatter(x, y, c=np.asarray(fit.seed_index), cmap="viridis", s=14, alpha=0.8)
-        if np.isfinite(fit.slope):
+        if np.isfinite(fit.slope) and np.isfinite(fit.r) and np.isfinite(fit.p_value):
             xs = np.linspace(x.min(), x.max(), 50)
             ax.plot(xs, fit.intercept + fit.slope * xs, "r-",
                     label=f"r = {fit.r:+.2f} (p = {fit.p_value:.2g})")
             ax.legend()
+        elif x.size < 4:
+            ax.text(0.5, 0.95, f"{x.size} point(s): too few for a fit", transform=ax.transAxes, ha="center", va="top")
+    else:
+        ax.text(0.5, 0.5, "no finite points", transform=ax.transAxes, ha="center")
     ax.set_xlabel(fit.x_name)
     ax.set_ylabel(fit.y_name)
     ax.set_title(fit.name)
@@ -70,5 +75,52 @@ def plot_regret(regret, path) -> Path:
     ax.set_xlabel("planner period")
     ax.set_ylabel("cumulative regret (welfare)")
     ax.set_title(f"regret vs best fixed schedule ({regret.best_schedule})")
+    ax.legend()
+    return _save(plt, fig, path)
+
+
+def plot_regret_curves(rc, path, names=None) -> Path:
+    """Mean cumulative regret against horizon (periods) with 95 % bands, log-log axes inset slopes."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    names = names or [n for n in rc.mean if rc.kind[n] == "planner"] + [
+        n for n in rc.mean if rc.kind[n] == "fixed" and any(k in n for k in ("flat 0%", "US2018 x1"))
+        and not n.endswith("x1.5")]
+    k = np.arange(1, rc.n_periods + 1)
+    for name in names:
+        m = np.asarray(rc.mean[name], dtype=float)
+        lo = np.asarray(rc.ci_low[name], dtype=float)
+        hi = np.asarray(rc.ci_high[name], dtype=float)
+        ls = "--" if rc.kind[name] == "fixed" else "-"
+        line, = axes[0].plot(k, m, ls, marker="o", ms=2, label=f"{name} (slope {rc.slope[name]:.2f})")
+        axes[0].fill_between(k, lo, hi, color=line.get_color(), alpha=0.15)
+        pos = m > 0
+        axes[1].loglog(k[pos], m[pos], ls, marker="o", ms=2, color=line.get_color())
+    axes[0].axhline(0, color="k", lw=0.5)
+    axes[0].set_xlabel("horizon (periods)")
+    axes[0].set_ylabel("cumulative regret (welfare)")
+    axes[0].set_title(f"mean over {len(rc.seeds)} seeds, 95% t band")
+    axes[0].legend(fontsize=6)
+    axes[1].loglog(k, k * max(1e-9, float(np.nanmax([np.nanmax(rc.mean[n]) for n in names]))) / k[-1], "k:",
+                   lw=0.8, label="slope 1 (linear)")
+    axes[1].set_xlabel("horizon (periods, log)")
+    axes[1].set_ylabel("mean cumulative regret (log)")
+    axes[1].legend(fontsize=7)
+    return _save(plt, fig, path)
+
+
+def plot_flat_tax(flat, path) -> Path:
+    """Welfare against the flat tax rate, mean over seeds with 95 % t interval."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    r = 100 * np.asarray(flat.rates, dtype=float)
+    m = np.asarray(flat.mean, dtype=float)
+    lo = np.asarray(flat.ci_low, dtype=float)
+    hi = np.asarray(flat.ci_high, dtype=float)
+    ax.errorbar(r, m, yerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], marker="o", capsize=3)
+    ax.axvline(100 * flat.best_rate, color="r", lw=0.8, ls="--", label=f"optimum {100 * flat.best_rate:.0f}%")
+    ax.set_xlabel("flat tax rate (%)")
+    ax.set_ylabel("social welfare")
+    ax.set_title(f"welfare vs flat tax, {len(flat.seeds)} seeds")
     ax.legend()
     return _save(plt, fig, path)

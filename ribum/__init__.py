@@ -6,7 +6,9 @@ Budget data (Afriat 1967, Varian 1982): :func:`garp`, :func:`ccei`,
 
 Rational inattention (Caplin & Dean 2015; SPEC 1b): :func:`check_ribum` (the
 NIAS + NIAC linear program), :func:`nias`, :func:`niac`, :func:`recover_costs`,
-:func:`bootstrap_ribum`.
+:func:`bootstrap_ribum`, :func:`ribum_power` (its power against random
+behaviour; SPEC 1c). ``check_ribum(..., utilities="shared", incentives=Delta)``
+is the test with a shared utility and known incentives.
 
 Pure numerics: numpy, scipy and CVXPY only. Plots live in :mod:`ribum.plots`.
 """
@@ -16,8 +18,19 @@ from .bootstrap import bootstrap_ribum
 from .budget import AfriatUtility, afriat_utility, ccei, expenditure_matrix, garp, sarp, warp
 from .indices import houtman_maks, money_pump_index, varian_index
 from .inattention import check_ribum, niac, nias, rational_inattention_kernel, recover_costs
+from .compare import CompareResult, compare, plot_ccei_ecdf
+from .panel import analyze, panel_garp_ccei
 from .power import bronars_power
-from .results import BootstrapResult, GarpResult, IndexResult, PowerResult, RibumResult, SlackResult
+from .results import (
+    BootstrapResult,
+    GarpResult,
+    IndexResult,
+    PowerResult,
+    RibumPowerResult,
+    RibumResult,
+    SlackResult,
+)
+from .ribum_power import mutual_information, ribum_power
 
 __all__ = [
     "garp",
@@ -31,17 +44,25 @@ __all__ = [
     "nias",
     "niac",
     "bootstrap_ribum",
+    "analyze",
+    "panel_garp_ccei",
+    "compare",
+    "CompareResult",
+    "plot_ccei_ecdf",
     "recover_costs",
+    "ribum_power",
     # extras
     "warp",
     "sarp",
     "expenditure_matrix",
     "rational_inattention_kernel",
+    "mutual_information",
     "AfriatUtility",
     "GarpResult",
     "IndexResult",
     "PowerResult",
     "RibumResult",
+    "RibumPowerResult",
     "SlackResult",
     "BootstrapResult",
 ]

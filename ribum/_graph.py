@@ -178,3 +178,45 @@ def strongly_connected(W: np.ndarray, *, overwrite: bool = False) -> tuple[np.nd
 def has_cycle(W: np.ndarray) -> bool:
     """Whether the dense directed graph ``W`` (diagonal ignored) has a cycle."""
     return bool(strongly_connected(W)[1].any())
+
+
+# ----------------------------------------------------------------------------- stacks of small graphs
+
+
+def closure_bits(W: np.ndarray) -> np.ndarray:
+    """Transitive closure of a stack of boolean graphs (N, T, T), bit-packed Warshall.
+
+    Returns the closure packed as uint64 words laid out (words, N, T): bit j of
+    ``B[w, n, t]`` is column 64 w + j of row t of graph n. Step k ORs row k into
+    every row that reaches k, for all graphs at once.
+    """
+    N, T, _ = W.shape
+    B = pack_rows(W)
+    one = np.uint64(1)
+    shifts = [np.uint64(b) for b in range(64)]
+    has = np.empty((N, T), dtype=np.uint64)
+    tmp = np.empty_like(B)
+    for k in range(T):
+        w, b = divmod(k, 64)
+        np.right_shift(B[w], shifts[b], out=has)
+        np.bitwise_and(has, one, out=has)  # 1 in the rows that reach k, else 0
+        np.multiply(has[None], B[:, :, k, None], out=tmp)  # row k where has, else 0
+        np.bitwise_or(B, tmp, out=B)
+    return B
+
+
+def pack_rows(W: np.ndarray) -> np.ndarray:
+    """Pack the rows of boolean (N, T, T) into uint64 words laid out (words, N, T)."""
+    N, T, _ = W.shape
+    nw = (T + 63) // 64
+    buf = np.zeros((N, T, nw * 8), dtype=np.uint8)
+    buf[..., : (T + 7) // 8] = np.packbits(W, axis=2, bitorder="little")
+    return np.ascontiguousarray(buf.view("<u8").transpose(2, 0, 1))
+
+
+def diagonal_bits(B: np.ndarray) -> np.ndarray:
+    """(N, T) bool: bit t of row t of each packed graph (node t lies on a cycle)."""
+    T = B.shape[2]
+    idx = np.arange(T)
+    words = B[idx // 64, :, idx]  # (T, N)
+    return ((words >> (idx % 64).astype(np.uint64)[:, None]) & np.uint64(1)).astype(bool).T

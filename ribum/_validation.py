@@ -14,9 +14,16 @@ ROW_SUM_ATOL = 1e-8
 
 def _as_float_array(x, name: str, ndim: int) -> np.ndarray:
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        raw = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array: {exc}") from None
+    if raw.dtype.kind == "c":
+        raise ValueError(f"{name} must be real, got a complex array (dtype {raw.dtype})")
+    if raw.dtype.kind not in "biuf":
+        # Strings, objects (ragged lists, None, Decimal, ...) and dates are rejected
+        # rather than coerced: np.asarray(["1", "2"], float) would silently parse text.
+        raise ValueError(f"{name} must be a numeric array, got dtype {raw.dtype}")
+    arr = raw.astype(np.float64, copy=False)
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
     if arr.size == 0:
@@ -27,11 +34,13 @@ def _as_float_array(x, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
-def check_budget_data(prices, quantities) -> tuple[np.ndarray, np.ndarray]:
+def check_budget_data(prices, quantities, *, scale: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Validate budget data: prices (T, G) > 0 and quantities (T, G) >= 0.
 
     Each observation must spend a positive amount (a zero bundle at positive prices
-    has no budget, so revealed preference from it is undefined).
+    has no budget, so revealed preference from it is undefined). With ``scale``
+    the data come back rescaled by :func:`scale_budget_data` (overflow-safe, same
+    revealed-preference relations and ratios).
     """
     p = _as_float_array(prices, "prices", 2)
     x = _as_float_array(quantities, "quantities", 2)
@@ -49,7 +58,43 @@ def check_budget_data(prices, quantities) -> tuple[np.ndarray, np.ndarray]:
             f"observation {int(np.flatnonzero(zero)[0])} has an all-zero bundle (zero expenditure); "
             "revealed preference is undefined for it"
         )
+    if scale:
+        p, x = scale_budget_data(p, x)
     return np.ascontiguousarray(p), np.ascontiguousarray(x)
+
+
+def scale_budget_data(p: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rescale validated budget data by powers of two so that p_t . x_s cannot overflow.
+
+    Each observation's prices are multiplied by 2^-k_t (k_t the binary exponent of
+    max_g p_tg), and all bundles of one data set by one common power of two. Both
+    leave every comparison e p_t . x_t >= p_t . x_s and every ratio
+    E[t, s] / E[t, t] unchanged, and powers of two are exact in floating point, so
+    results are bit for bit those of the unscaled data whenever these neither
+    overflow nor underflow (data sets within [2^-400, 2^400] are returned as they
+    are). Works on (T, G) data and on stacks (..., T, G) of data sets.
+
+    Raises ValueError if an observation's expenditure underflows to zero after
+    scaling (bundles spanning more than about 600 orders of magnitude).
+    """
+    lo, hi = 2.0**-400, 2.0**400
+    axes = (-2, -1)
+    xmax = x.max(axis=axes, keepdims=True)
+    safe = ((p.min(axis=axes, keepdims=True) >= lo) & (p.max(axis=axes, keepdims=True) <= hi)
+            & (np.min(x, axis=axes, keepdims=True, where=x > 0, initial=np.inf) >= lo) & (xmax <= hi))
+    if np.all(safe):
+        # Every product and sum stays a normal float: scaling would change no bit.
+        return p, x
+    # Data sets in the safe range are left as they are (decided per data set, so a
+    # data set gives the same bits alone or in a stack).
+    _, kp = np.frexp(p.max(axis=-1, keepdims=True))
+    _, kx = np.frexp(xmax)
+    ps = np.where(safe, p, np.ldexp(p, -kp))
+    xs = np.where(safe, x, np.ldexp(x, -kx))
+    d = np.einsum("...g,...g->...", ps, xs)
+    if not np.all(d > 0):
+        raise ValueError("quantities span too many orders of magnitude: an expenditure underflows to zero")
+    return ps, xs
 
 
 def check_efficiency(efficiency) -> float:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_counts, check_positive_int, check_prior, check_rng
-from .inattention import TOL, RibumLP
+from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
 from .results import BootstrapResult
 
 __all__ = ["bootstrap_ribum"]
 
 
 def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: float = 0.95,
-                    resample_exponent: float | None = 0.6, tol: float = TOL) -> BootstrapResult:
+                    resample_exponent: float | None = 0.6, tol: float = TOL, incentives=None,
+                    utilities: str = "per_environment", max_scale: float = 10.0) -> BootstrapResult:
     """Bootstrap distribution of the RIBUM margin m* and a test of consistency.
 
     The point estimate is p_hat_k(a|x) = n_kxa / n_kx. Each resample draws, for
@@ -63,6 +64,15 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         Confidence level of ``ci``.
     resample_exponent : float in (0, 1] or None
         gamma of the m-out-of-n bootstrap (None: resample n_kx responses).
+    tol : float >= 0
+        Pass threshold for ``pass_rate``.
+    incentives, utilities, max_scale
+        The test to bootstrap, as in :func:`ribum.check_ribum` (default: the
+        per-environment test; ``utilities="shared"`` with known incentives
+        bootstraps the shared-utility test).
+
+    States with prior 0 are dropped (``notes`` says so). Margins are never
+    negative (m* >= 0 exactly), and the interval is intersected with [0, inf).
 
     Returns
     -------
@@ -80,8 +90,13 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
     if not (0.0 < level < 1.0):
         raise ValueError(f"level must lie in (0, 1), got {level}")
     rng = check_rng(seed)
+    tol = check_tol(tol)
+    mode, max_scale = check_mode(utilities, incentives, max_scale)
     K, X, A = c.shape
     pi = check_prior(prior, X)
+    delta = check_incentives(incentives, c.shape) if mode == "shared" else None
+    _, c, pi, *rest, notes = drop_zero_prior(c, pi, *((delta,) if delta is not None else ()))
+    X = pi.size
     n = c.sum(axis=2)
     p_hat = c / n[..., None]
     if resample_exponent is None:
@@ -92,7 +107,7 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         b_size = np.maximum(1, np.floor(n ** float(resample_exponent))).astype(np.int64)
     tau_n = np.sqrt(n.sum())
     tau_b = np.sqrt(b_size.sum())
-    lp = RibumLP(K, X, A, "max_margin")
+    lp = SharedRibumLP(K, X, A, rest[0], max_scale=max_scale) if mode == "shared" else RibumLP(K, X, A)
     m_hat, *_, method = lp.solve_highs(p_hat, pi)
     # solve_highs falls back from interior point to simplex on a degenerate
     # resample; count the fallbacks so that the result says how it was solved.
@@ -106,7 +121,8 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
     pvalue = (1 + np.count_nonzero(stat >= tau_n * m_hat)) / (1 + n_boot)
     alpha = 1.0 - level
     q_lo, q_hi = np.quantile(stat, [alpha / 2, 1 - alpha / 2])
-    ci = np.array([m_hat - q_hi / tau_n, m_hat - q_lo / tau_n])
+    # m* >= 0, so the interval is intersected with [0, inf) (+ 0.0 also turns -0.0 into 0.0).
+    ci = np.maximum(np.array([m_hat - q_hi / tau_n, m_hat - q_lo / tau_n]), 0.0) + 0.0
     return BootstrapResult(
         margin=float(m_hat),
         margins=margins,
@@ -119,4 +135,6 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         resample_exponent=resample_exponent,
         solver="HiGHS (scipy.optimize.linprog, interior point)"
         + (f"; {n_fallback} of {n_boot + 1} solves fell back from interior point" if n_fallback else ""),
+        utilities_mode=mode,
+        notes=notes,
     )

@@ -13,6 +13,11 @@ the observation's own expenditure: t R0_e s iff e E[t,t] >= E[t,s] - rtol E[t,t]
 and t P0_e s iff e E[t,t] > E[t,s] + rtol E[t,t]. A bundle that costs the same as
 the chosen one up to rounding is therefore revealed weakly, never strictly,
 preferred. The CCEI uses the same ratios E[t,s] / E[t,t] and is exact in them.
+
+Overflow. GARP, WARP, SARP and the CCEI are invariant to rescaling one
+observation's prices and all bundles by positive factors; they rescale by powers
+of two (exact in floating point) so that no expenditure overflows, e.g. prices of
+order 1e306 times bundles of order 1e3.
 """
 from __future__ import annotations
 
@@ -111,7 +116,7 @@ def garp(prices, quantities, efficiency: float = 1.0, *, cycles: bool = False, m
     >>> garp(p, x).passed
     False
     """
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     e = check_efficiency(efficiency)
     max_cycles = check_positive_int(max_cycles, "max_cycles", 0)
     return _garp(p, x, e, cycles=cycles, max_cycles=max_cycles, rtol=rtol)
@@ -148,11 +153,11 @@ def _violating_cycles(W, S, members, labels, max_cycles) -> list[list[int]]:
     out: list[list[int]] = []
     rows, cols = np.nonzero(S)
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for i, t in zip(rows, cols):
+    for i, t_raw in zip(rows, cols, strict=True):
         if len(out) >= max_cycles:
             break
         s = int(members[i])
-        t = int(t)
+        t = int(t_raw)
         lab = labels[s]
         if lab not in cache:
             comp = np.flatnonzero(labels == lab)
@@ -179,7 +184,7 @@ def warp(prices, quantities, efficiency: float = 1.0, rtol: float = RTOL) -> Gar
     >>> warp([[1, 2], [2, 1]], [[2, 0], [0, 2]]).passed
     True
     """
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     e = check_efficiency(efficiency)
     W = _relation(p, x, e, rtol, strict=False)
     np.fill_diagonal(W, False)
@@ -203,7 +208,7 @@ def sarp(prices, quantities, efficiency: float = 1.0, rtol: float = RTOL) -> Gar
     >>> sarp([[1.0, 1.0], [2.0, 1.0]], [[1.0, 1.0], [2.0, 0.0]]).passed
     False
     """
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     e = check_efficiency(efficiency)
     T = p.shape[0]
     W = _relation(p, x, e, rtol, strict=False)
@@ -335,7 +340,7 @@ def ccei(prices, quantities) -> float:
     >>> ccei(p, x) == 76 / 77
     True
     """
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     if p.shape[0] == 1:
         return 1.0
     # Cycles with every ratio <= 1 live in the cyclic components of R0_1; the

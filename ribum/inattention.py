@@ -35,8 +35,66 @@ revealed posteriors, e.g. duplicated or action-permuted kernels) force
 kappa_k = kappa_j for any rational agent, so their NIAC pair carries no margin
 (it is kept as a constraint with margin 0); otherwise a consistent agent that
 faced one decision problem twice would fail.
+
+Shared utility with known incentives (SPEC 1c; ``utilities="shared"``)
+----------------------------------------------------------------------
+Caplin & Dean (2015, AER, Theorem 1): state-dependent stochastic choice data
+from several decision problems *whose payoffs the experimenter sets* have a
+costly-information-acquisition representation (one prior, one cost function
+on attention strategies, optimal attention and choice in every problem) iff
+they satisfy NIAS and NIAC. Caplin & Martin (2015, EJ) characterise the
+single-problem case (fixed perception) by NIAS alone. In both the utility of
+each action in each state is *known* (monetary prizes); what is tested is
+whether one cost function and Bayesian choice explain the data. Here the
+utility is not known, so it becomes an unknown of the LP, and how much is left
+to test depends on how many unknowns are allowed:
+
+* ``per_environment`` (SPEC 1b, the paper's): a free r_k per environment.
+  NIAS then holds for almost any kernel with distinct revealed posteriors
+  (take r_k(., a) proportional to p_k(.|a); Cauchy-Schwarz gives
+  p_k(.|a).(r_k(., a) - r_k(., b)) > 0), and NIAC can usually be met by
+  rescaling each r_k (rescaling r_k rescales G_k - V_kj). The test rejects
+  little more than duplicate revealed posteriors (two chosen actions with the
+  same posterior; strict NIAS forces m <= 0) and Blackwell-equivalent strategies
+  across environments; uniformly random kernels pass. It cannot reject an agent
+  that ignores the decision problem, or one that violates NIAS for the utility
+  it was given. Use :func:`ribum.ribum_power` to report this.
+* ``shared`` (SPEC 1c: Caplin & Dean's setting with an unknown baseline): one
+  r(x, a) in [0, 1] and known incentives Delta_k(x, a) with an unknown scale
+  lambda in [0, max_scale]: r_k = r + lambda Delta_k. This is Caplin & Dean's
+  model when r = 0 and lambda = 1 (payoffs fully known); the unknown r admits
+  the agent's own stakes (a model's trained preferences) that do not change
+  between environments. NIAS per k and NIAC for every pair exactly as above.
+  With lambda = 0 all environments share one utility, and then V_kj >= G_j, so
+  a NIAC pair gives (G_k - V_kj) + (G_j - V_jk) <= 0 and m <= 0: a strict pass
+  needs attention that *responds* to the incentives, in the direction they
+  point (lambda >= 0). It rejects random kernels (their strategies move in
+  random directions across environments), agents whose strategy does not
+  change when the incentives do (same kernel in every environment), and agents
+  that respond against the incentives. It cannot reject an agent whose
+  baseline dwarfs the incentives but which still responds slightly in their
+  direction (lambda small), nor pin the scale: the constraints are homogeneous
+  in (r, lambda, kappa, m), so lambda is identified only relative to the range
+  of r and the verdict does not depend on ``max_scale`` (it caps the margin's
+  units, not the verdict).
+
+Normalisation subtleties of the shared test. (i) Adding c(x) to r, or c_k(x) to
+Delta_k, changes nothing (posterior and joint weights of a state cancel between
+actions), so only the differences of Delta_k across actions matter: "a bonus
+for the correct label" equals "a penalty for every wrong one". (ii) Pairs of
+environments facing the *same* problem (Delta_k - Delta_j a function of x
+alone) with the same strategy are exempt from the margin as above; a pair with
+different incentives and the same strategy is not: Caplin & Dean's NIAC holds
+there only with equality, and SPEC 1c makes a strict response to incentives
+the content of a pass. An agent that gathers no information in every
+environment (one action, whatever the incentives) therefore gets m* = 0: its
+data are weakly consistent (m = 0 is always feasible) but show no response.
+(iii) NIAS is kept in posterior form as above, so its margin is in the units
+of r, comparable with the per-environment test.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,7 +102,7 @@ import scipy.sparse as sp
 from ._validation import check_costs, check_kernels, check_utilities
 from .results import RibumResult, SlackResult
 
-__all__ = ["check_ribum", "nias", "niac", "recover_costs", "rational_inattention_kernel", "RibumLP"]
+__all__ = ["check_ribum", "nias", "niac", "recover_costs", "rational_inattention_kernel", "RibumLP", "SharedRibumLP"]
 
 #: Default pass tolerance on the margin (above the LP solvers' feasibility tolerance).
 TOL = 1e-6
@@ -113,6 +171,7 @@ def nias(kernels, utilities, prior=None, *, tol: float = TOL) -> SlackResult:
     """
     p, pi = check_kernels(kernels, prior)
     r = check_utilities(utilities, p.shape)
+    tol = check_tol(tol)
     s = _nias_slack(p, r, pi)
     m = float(np.nanmin(s)) if np.any(~np.isnan(s)) else float("inf")
     return SlackResult(name="NIAS", passed=m >= -tol, slack=s, min_slack=m, tol=tol)
@@ -135,6 +194,7 @@ def niac(kernels, utilities, costs, prior=None, *, tol: float = TOL) -> SlackRes
     p, pi = check_kernels(kernels, prior)
     r = check_utilities(utilities, p.shape)
     c = check_costs(costs, p.shape[0])
+    tol = check_tol(tol)
     s = _niac_slack(p, r, c, pi)
     m = float(np.nanmin(s)) if p.shape[0] > 1 else float("inf")
     return SlackResult(name="NIAC", passed=m >= -tol, slack=s, min_slack=m, tol=tol)
@@ -196,12 +256,12 @@ def recover_costs(kernels, utilities, prior=None) -> np.ndarray:
 def _same_strategy(joint: np.ndarray) -> np.ndarray:
     """(K, K) bool: environments whose joint tables agree up to a permutation of actions."""
     K = joint.shape[0]
-    canon = []
+    rows = []
     for k in range(K):
         cols = joint[k].T  # (A, X)
         order = np.lexsort(cols.T[::-1])
-        canon.append(cols[order].ravel())
-    canon = np.array(canon)
+        rows.append(cols[order].ravel())
+    canon = np.array(rows)
     same = np.all(np.abs(canon[:, None, :] - canon[None, :, :]) <= SAME_STRATEGY_ATOL, axis=2)
     return same
 
@@ -228,6 +288,9 @@ class RibumLP:
     re-solves through HiGHS directly, :meth:`solve_highs`.)
     """
 
+    #: scipy.optimize.linprog methods tried in order by :meth:`solve_highs`.
+    _linprog_methods: tuple[str, ...] = ("highs-ipm", "highs-ds", "highs")
+
     def __init__(self, K: int, X: int, A: int, objective: str = "max_margin"):
         if objective not in ("max_margin", "sparsest"):
             raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
@@ -237,9 +300,11 @@ class RibumLP:
         self._o_kappa = nr
         self._o_t = nr + K
         self._o_m = nr + K + K * A * K
+        self._n_util = nr
         self.n_var = self._o_m + 1
         self._pattern()
-        self.problem = None
+        self.problem: Any = None
+        self.last_z: np.ndarray | None = None
 
     # -- sparsity pattern (depends on the shape only) --------------------------------
     def _pattern(self) -> None:
@@ -304,12 +369,26 @@ class RibumLP:
         M = sp.csr_matrix((vals, (self._rows, self._cols)), shape=(self.n_rows, self.n_var))
         return M, rhs
 
+    def _bounds(self, margin: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """Variable bounds: utilities in [0, 1], kappa_0 = 0, m <= 1 (max_margin) or m = margin."""
+        lo = np.full(self.n_var, -np.inf)
+        hi = np.full(self.n_var, np.inf)
+        lo[: self._n_util] = 0.0
+        hi[: self._n_util] = 1.0
+        lo[self._o_kappa] = hi[self._o_kappa] = 0.0
+        if self.objective == "max_margin" or margin is None:
+            hi[self._o_m] = 1.0
+        else:
+            lo[self._o_m] = hi[self._o_m] = float(margin)
+        return lo, hi
+
     def _unpack(self, z: np.ndarray):
         K, X, A = self.shape
+        self.last_z = np.asarray(z, dtype=float).copy()
         util = np.clip(z[: self._o_kappa].reshape(K, X, A), 0.0, 1.0)
         kappa = z[self._o_kappa : self._o_t].copy()
         kappa -= kappa.min()
-        return float(z[self._o_m]), util, kappa
+        return _clean_margin(z[self._o_m]), util, kappa
 
     def solve(self, kernels: np.ndarray, prior: np.ndarray, *, margin: float | None = None,
               solver: str | None = None, **solver_opts):
@@ -335,17 +414,14 @@ class RibumLP:
         import cvxpy as cp
 
         M, rhs = self.matrix(kernels, prior)
-        nr = self._o_kappa
+        if self.objective == "sparsest" and margin is None:
+            raise ValueError("the 'sparsest' objective needs a fixed margin")
+        lo, hi = self._bounds(margin)
         z = cp.Variable(self.n_var, name="z")
-        cons = [M @ z <= rhs, z[:nr] >= 0, z[:nr] <= 1, z[self._o_kappa] == 0]
-        if self.objective == "max_margin":
-            cons.append(z[self._o_m] <= 1)
-            obj = cp.Maximize(z[self._o_m])
-        else:
-            if margin is None:
-                raise ValueError("the 'sparsest' objective needs a fixed margin")
-            cons.append(z[self._o_m] == float(margin))
-            obj = cp.Minimize(cp.sum(z[:nr]))
+        has_lo, has_hi = np.flatnonzero(np.isfinite(lo)), np.flatnonzero(np.isfinite(hi))
+        cons = [M @ z <= rhs, z[has_lo] >= lo[has_lo], z[has_hi] <= hi[has_hi]]
+        obj: Any = (cp.Maximize(z[self._o_m]) if self.objective == "max_margin"
+                    else cp.Minimize(cp.sum(z[: self._n_util])))
         problem = cp.Problem(obj, cons)
         self.attempts = []
         kept = None
@@ -385,15 +461,9 @@ class RibumLP:
         M, rhs = self.matrix(kernels, prior)
         c = np.zeros(self.n_var)
         c[self._o_m] = -1.0
-        lo = np.full(self.n_var, -np.inf)
-        hi = np.full(self.n_var, np.inf)
-        lo[: self._o_kappa] = 0.0
-        hi[: self._o_kappa] = 1.0
-        lo[self._o_kappa] = hi[self._o_kappa] = 0.0
-        hi[self._o_m] = 1.0
-        bounds = np.stack([lo, hi], axis=1)
+        bounds = np.stack(self._bounds(None), axis=1)
         self.attempts = []
-        for method in _LINPROG_METHODS:
+        for method in self._linprog_methods:
             res = linprog(c, A_ub=M, b_ub=rhs, bounds=bounds, method=method)
             if res.status == 0 and res.x is not None:
                 return (*self._unpack(res.x), "optimal", _method(f"HiGHS {method} (scipy linprog)", self.attempts))
@@ -401,8 +471,151 @@ class RibumLP:
         raise ValueError("RIBUM LP (HiGHS): no method succeeded: " + "; ".join(self.attempts))
 
 
-#: scipy.optimize.linprog methods tried in order by :meth:`RibumLP.solve_highs`.
-_LINPROG_METHODS = ("highs-ipm", "highs-ds", "highs")
+def _clean_margin(m) -> float:
+    """The optimal margin as a float, never negative and never -0.0.
+
+    m = 0 (constant utilities, and lambda = 0 in the shared test) is always
+    feasible, so m* >= 0 exactly; a negative value is solver round-off.
+    """
+    m = float(m)
+    return m if m > 0.0 else 0.0
+
+
+def _same_problem(incentives: np.ndarray, atol: float = SAME_STRATEGY_ATOL) -> np.ndarray:
+    """(K, K) bool: environments whose incentives differ only by a state-dependent constant c(x)."""
+    d = incentives - incentives.mean(axis=2, keepdims=True)  # remove c_k(x)
+    return np.all(np.abs(d[:, None] - d[None, :]) <= atol, axis=(2, 3))
+
+
+class SharedRibumLP(RibumLP):
+    """The shared-utility NIAS + NIAC LP (SPEC 1c) in stacked sparse form.
+
+    Environments share one prior and one unknown utility r(x, a) in [0, 1] and
+    differ by known incentives Delta_k(x, a) with an unknown scale
+    0 <= lambda <= ``max_scale``: r_k = r + lambda Delta_k (linear in the
+    unknowns). One variable vector z = [r, lambda, kappa, t, m] with r(x, a) at
+    x A + a, lambda at X A, kappa_k, the epigraph variables t[j, a, k] and m.
+    Rows (numpy index arithmetic, no loop over k, j, a, b), with
+    D_k(a, b) = sum_x p_k(x|a) (Delta_k(x, b) - Delta_k(x, a)):
+
+        NIAS  (k, a, b != a):  sum_x p_k(x|a) (r(x,b) - r(x,a)) + lambda D_k(a, b) + m <= off_ka
+        epi   (j, a, k != j, b):  sum_x p_j(x,a) (r(x,b) + lambda Delta_k(x,b)) - t[j,a,k] <= 0
+        NIAC  (k, j != k):  -sum_{x,a} p_k(x,a) (r(x,a) + lambda Delta_k(x,a)) + kappa_k - kappa_j
+                            + sum_a t[j,a,k] + mask_kj m <= 0
+
+    ``mask_kj`` = 0 only for pairs that face the same decision problem
+    (Delta_k - Delta_j a function of x alone) with the same attention strategy.
+    The sparsity pattern depends on (K, X, A) only; :meth:`set_incentives`
+    fixes Delta, and :meth:`solve_highs` re-solves for new kernels by refilling
+    the values (what :func:`ribum.ribum_power` and :func:`ribum.bootstrap_ribum`
+    rely on).
+    """
+
+    #: The shared LP is small (one r for all environments): HiGHS's own choice (simplex) is
+    #: faster than its interior point here; the others are fallbacks.
+    _linprog_methods = ("highs", "highs-ipm", "highs-ds")
+
+    def __init__(self, K: int, X: int, A: int, incentives, objective: str = "max_margin", *,
+                 max_scale: float = 10.0):
+        self.incentives = np.asarray(incentives, dtype=float)
+        if self.incentives.shape != (K, X, A):
+            raise ValueError(f"incentives must have shape (K, X, A) = {(K, X, A)}, got {self.incentives.shape}")
+        self.max_scale = float(max_scale)
+        self._same_problem = _same_problem(self.incentives)
+        super().__init__(K, X, A, objective)
+
+    def _pattern(self) -> None:
+        K, X, A = self.shape
+        n_r = X * A
+        self._o_lam = n_r
+        self._o_kappa = n_r + 1
+        self._o_t = self._o_kappa + K
+        self._o_m = self._o_t + K * A * K
+        self._n_util = n_r
+        self.n_var = self._o_m + 1
+        ridx = lambda x, a: x * A + a  # noqa: E731
+        tidx = lambda j, a, k: self._o_t + (j * A + a) * K + k  # noqa: E731
+        rows, cols = [], []
+        x = np.arange(X)
+        # NIAS rows (k, a, b != a): X entries for r(., b), X for r(., a), lambda, m.
+        k, a, b = np.nonzero(np.broadcast_to(~np.eye(A, dtype=bool), (K, A, A)))
+        self.nias_index = np.stack([k, a, b], axis=1)
+        n_nias = k.size
+        row = np.arange(n_nias)
+        rows += [np.repeat(row, X), np.repeat(row, X), row, row]
+        cols += [ridx(x[None, :], b[:, None]).ravel(), ridx(x[None, :], a[:, None]).ravel(),
+                 np.full(n_nias, self._o_lam), np.full(n_nias, self._o_m)]
+        self._nias_kab = (k, a, b)
+        # Epigraph rows (j, a, k != j, b): X entries of r(., b), lambda, t[j, a, k].
+        j, a2, k2, b2 = np.nonzero(np.broadcast_to((~np.eye(K, dtype=bool))[:, None, :, None], (K, A, K, A)))
+        n_epi = j.size
+        row = n_nias + np.arange(n_epi)
+        rows += [np.repeat(row, X), row, row]
+        cols += [ridx(x[None, :], b2[:, None]).ravel(), np.full(n_epi, self._o_lam), tidx(j, a2, k2)]
+        self._epi_jakb = (j, a2, k2, b2)
+        # NIAC rows (k, j != k): X*A entries of r, lambda, kappa_k, kappa_j, A entries of t[j, ., k], m.
+        kk, jj = np.nonzero(~np.eye(K, dtype=bool))
+        self.niac_index = np.stack([kk, jj], axis=1)
+        n_niac = kk.size
+        row = n_nias + n_epi + np.arange(n_niac)
+        aa = np.arange(A)
+        rows += [np.repeat(row, X * A), row, row, row, np.repeat(row, A), row]
+        cols += [np.tile(np.arange(X * A), n_niac), np.full(n_niac, self._o_lam), self._o_kappa + kk,
+                 self._o_kappa + jj, tidx(jj[:, None], aa[None, :], kk[:, None]).ravel(), np.full(n_niac, self._o_m)]
+        self._niac_kj = (kk, jj)
+        self.n_rows = n_nias + n_epi + n_niac
+        self._rows = np.concatenate(rows)
+        self._cols = np.concatenate(cols)
+        self._n_nias, self._n_epi, self._n_niac = n_nias, n_epi, n_niac
+
+    def _values(self, kernels: np.ndarray, prior: np.ndarray):
+        K, X, A = self.shape
+        D = self.incentives
+        joint, pa, chosen, post = _joint_and_posterior(kernels, prior)
+        k, a, b = self._nias_kab
+        pk = post[k, :, a]  # (n_nias, X)
+        # E[k, a, b] = sum_x p_k(x|a) Delta_k(x, b)
+        E = np.einsum("kxa,kxb->kab", post, D)
+        lam_nias = E[k, a, b] - E[k, a, a]
+        vals = [pk.ravel(), -pk.ravel(), lam_nias, np.ones(k.size)]
+        j, a2, k2, b2 = self._epi_jakb
+        # F[j, a, k, b] = sum_x p_j(x, a) Delta_k(x, b)
+        F = np.einsum("jxa,kxb->jakb", joint, D)
+        vals += [joint[j, :, a2].ravel(), F[j, a2, k2, b2], -np.ones(j.size)]
+        kk, jj = self._niac_kj
+        own = np.einsum("kxa,kxa->k", joint, D)
+        mask = 1.0 - (_same_strategy(joint) & self._same_problem).astype(float)
+        n = kk.size
+        vals += [-joint[kk].reshape(n, X * A).ravel(), -own[kk], np.ones(n), -np.ones(n), np.ones(n * A),
+                 mask[kk, jj]]
+        rhs = np.zeros(self.n_rows)
+        rhs[: k.size] = np.where(chosen[k, a], 0.0, 2.0 + 2.0 * self.max_scale * np.abs(lam_nias))
+        return np.concatenate(vals), rhs
+
+    def _bounds(self, margin: float | None) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = super()._bounds(margin)
+        lo[self._o_lam], hi[self._o_lam] = 0.0, self.max_scale
+        return lo, hi
+
+    def _unpack(self, z: np.ndarray):
+        K, X, A = self.shape
+        self.last_z = np.asarray(z, dtype=float).copy()
+        r, lam = self.baseline_and_scale(z)
+        util = r[None] + lam * self.incentives
+        kappa = z[self._o_kappa : self._o_t].copy()
+        kappa -= kappa.min()
+        return _clean_margin(z[self._o_m]), util, kappa
+
+    def baseline_and_scale(self, z: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """(r (X, A) clipped to [0, 1], lambda clipped to [0, max_scale]) from a solution vector."""
+        z = self.last_z if z is None else z
+        if z is None:
+            raise ValueError("no solution yet: solve the LP first")
+        X, A = self.shape[1:]
+        r = np.clip(z[: X * A].reshape(X, A), 0.0, 1.0)
+        lam = float(np.clip(z[self._o_lam], 0.0, self.max_scale))
+        return r, lam
+
 
 
 def _attempts(solver: str | None, solver_opts: dict):
@@ -438,17 +651,85 @@ def _method(label: str, failed: list[str]) -> str:
     return label if not failed else f"{label} (after: {'; '.join(failed)})"
 
 
+def check_tol(tol, name: str = "tol") -> float:
+    """A pass threshold: a finite real number >= 0."""
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number >= 0, got {tol!r}")
+    t = float(tol)
+    if not np.isfinite(t) or t < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {tol!r}")
+    return t
+
+
+def check_incentives(incentives, shape: tuple[int, int, int]) -> np.ndarray:
+    """Validate known incentives Delta (K, X, A) (a shared (X, A) table is broadcast to every environment)."""
+    from ._validation import _as_float_array
+
+    try:
+        ndim = np.ndim(incentives)
+    except ValueError:  # ragged nesting: let the helper name the problem
+        ndim = 3
+    d = _as_float_array(incentives, "incentives", 2 if ndim == 2 else 3)
+    if d.ndim == 2:
+        d = np.broadcast_to(d, shape)
+    if d.shape != shape:
+        raise ValueError(f"incentives must have shape (K, X, A) = {shape} like the kernels, got {d.shape}")
+    return np.ascontiguousarray(d, dtype=float)
+
+
+def check_mode(utilities, incentives, max_scale) -> tuple[str, float]:
+    """Validate the ``utilities`` mode, its pairing with ``incentives`` and ``max_scale``."""
+    if utilities not in ("per_environment", "shared"):
+        raise ValueError(f"utilities must be 'per_environment' or 'shared', got {utilities!r}")
+    if utilities == "shared" and incentives is None:
+        raise ValueError("utilities='shared' needs the known incentives Delta (K, X, A): pass incentives=...")
+    if utilities == "per_environment" and incentives is not None:
+        raise ValueError("incentives are used only with utilities='shared' (a free r_k per environment absorbs them)")
+    if isinstance(max_scale, bool) or not isinstance(max_scale, (int, float, np.integer, np.floating)):
+        raise ValueError(f"max_scale must be a positive number, got {max_scale!r}")
+    if not (np.isfinite(max_scale) and max_scale > 0):
+        raise ValueError(f"max_scale must be a finite number > 0, got {max_scale!r}")
+    return utilities, float(max_scale)
+
+
+def drop_zero_prior(kernels: np.ndarray, prior: np.ndarray, *extra: np.ndarray):
+    """Remove states with prior 0 (they carry no weight in any constraint).
+
+    Returns (kept state indices, kernels, prior, *extra restricted to them, notes).
+    """
+    keep = np.flatnonzero(prior > 0)
+    notes: list[str] = []
+    if keep.size == prior.size:
+        return keep, kernels, prior, *extra, notes
+    dropped = [int(i) for i in np.flatnonzero(prior <= 0)]
+    notes.append(f"state(s) {dropped} have prior 0 and were dropped from the test (they carry no weight in any "
+                 "constraint); their utilities are not identified and are reported as 0")
+    sub = [e[:, keep, :] for e in extra]
+    return keep, kernels[:, keep, :], prior[keep] / prior[keep].sum(), *sub, notes
+
+
 def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str | None = None, *,
-                margin: float | None = None, tol: float = TOL) -> RibumResult:
+                margin: float | None = None, tol: float = TOL, incentives=None,
+                utilities: str = "per_environment", max_scale: float = 10.0) -> RibumResult:
     """Test NIAS + NIAC (rationally inattentive Bayesian utility maximisation) by LP.
 
     max_margin:   max m  s.t.  NIAS_k(a, b) slack >= m,  NIAC(k, j) slack >= m,  0 <= r <= 1, m <= 1
-    sparsest:     min sum_{k,x,a} r_k(x, a) (the L1 norm, as r >= 0)  s.t. the same with m fixed
+    sparsest:     min sum r  s.t. the same with m fixed
 
-    (module docstring for the exact constraints, the normalisation and the margin's
-    units). ``passed`` is m* > tol. For "sparsest", ``margin`` fixes m (default: half
+    Two variants (module docstring for the exact constraints, the normalisation,
+    the margin's units and what each variant can and cannot reject):
+
+    * ``utilities="per_environment"`` (default; SPEC 1b, the paper's test): a
+      free utility r_k(x, a) in [0, 1] per environment.
+    * ``utilities="shared"`` (SPEC 1c, Caplin & Dean 2015 with an unknown
+      baseline): one utility r(x, a) in [0, 1] for all environments plus the
+      known incentives, r_k = r + lambda Delta_k with 0 <= lambda <= max_scale.
+
+    ``passed`` is m* > tol. For "sparsest", ``margin`` fixes m (default: half
     the max-margin m*, solved first); if the data fail the max-margin test the
-    max-margin result is returned, with objective "max_margin".
+    max-margin result is returned, with objective "max_margin". States with
+    prior 0 are dropped (``result.notes`` says so). m* is never negative
+    (m = 0 is always feasible; round-off below 0 is reported as 0.0).
 
     Parameters
     ----------
@@ -465,46 +746,114 @@ def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str 
         "HIGHS", its three methods).
     margin : float, optional
         Fixed margin for "sparsest".
-    tol : float
+    tol : float >= 0
         Pass threshold on m*.
+    incentives : (K, X, A) or (X, A) array, optional
+        Known incentives Delta_k(x, a) (only with ``utilities="shared"``).
+        Only differences across actions matter: adding any c_k(x) to
+        Delta_k(x, .) changes nothing.
+    utilities : "per_environment" or "shared"
+    max_scale : float > 0
+        Upper bound on lambda in the shared test. The verdict does not depend
+        on it (the constraints are homogeneous, so any strictly feasible
+        (r, lambda) can be scaled into the box); the margin's value does.
 
     Returns
     -------
     RibumResult
+        In shared mode also ``baseline`` (r, (X, A)), ``scale`` (lambda) and
+        ``utilities`` = r + lambda Delta_k.
 
     Example
     -------
     >>> k = [[[0.9, 0.1], [0.2, 0.8]], [[0.6, 0.4], [0.4, 0.6]]]
     >>> check_ribum(k).passed
     True
+    >>> # A bonus for the correct label in environment 0 only; the agent attends more there.
+    >>> delta = [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]]
+    >>> check_ribum(k, incentives=delta, utilities="shared").passed
+    True
+    >>> check_ribum(k[::-1], incentives=delta, utilities="shared").passed  # attends less when paid more
+    False
     """
     p, pi = check_kernels(kernels, prior)
+    tol = check_tol(tol)
+    mode, max_scale = check_mode(utilities, incentives, max_scale)
     if objective not in ("max_margin", "sparsest"):
         raise ValueError(f"objective must be 'max_margin' or 'sparsest', got {objective!r}")
-    K, X, A = p.shape
-    m_star, util, kappa, status, name, method = RibumLP(K, X, A, "max_margin").solve(p, pi, solver=solver)
+    K, X_full, A = p.shape
+    delta_full = check_incentives(incentives, p.shape) if mode == "shared" else None
+    extra = (delta_full,) if delta_full is not None else ()
+    pi_full = pi
+    keep, p, pi, *rest, notes = drop_zero_prior(p, pi, *extra)
+    delta = rest[0] if rest else None
+    X = pi.size
+
+    def make(obj):
+        if mode == "shared":
+            return SharedRibumLP(K, X, A, delta, obj, max_scale=max_scale)
+        return RibumLP(K, X, A, obj)
+
+    lp = make("max_margin")
+    m_star, util, kappa, status, name, method = lp.solve(p, pi, solver=solver)
     used = "max_margin"
     if objective == "sparsest" and m_star > tol:
         fixed = 0.5 * m_star if margin is None else float(margin)
         if not (0 < fixed <= m_star + tol):
             raise ValueError(f"margin for 'sparsest' must lie in (0, m*] = (0, {m_star:.6g}], got {fixed}")
-        _, util, kappa, status, name, method = RibumLP(K, X, A, "sparsest").solve(p, pi, margin=fixed,
-                                                                                 solver=solver)
+        lp = make("sparsest")
+        _, util, kappa, status, name, method = lp.solve(p, pi, margin=fixed, solver=solver)
         m_star, used = fixed, "sparsest"
-    return _result(p, pi, m_star, util, kappa, status, name, used, tol, method)
+    shared = None
+    if mode == "shared":
+        assert isinstance(lp, SharedRibumLP)
+        r, lam = lp.baseline_and_scale()
+        shared = {"baseline": r, "scale": lam, "incentives": delta, "max_scale": max_scale}
+    res = _result(p, pi, m_star, util, kappa, status, name, used, tol, method, shared=shared)
+    if delta is not None:
+        frozen = _same_strategy(pi[None, :, None] * p) & ~_same_problem(delta)
+        pairs = [(int(k), int(j)) for k, j in np.argwhere(np.triu(frozen, 1))]
+        if pairs:
+            notes.append(f"environments {pairs} use the same attention strategy under different incentives: the "
+                         "data show no response to the incentives there, so m* = 0 (weakly consistent at best)")
+    res.notes = notes
+    if keep.size < X_full:
+        res = _expand_states(res, keep, X_full, pi_full=pi_full, delta_full=delta_full)
+    return res
 
 
-def _result(p, pi, m_star, util, kappa, status, name, objective, tol, method="") -> RibumResult:
+def _expand_states(res: RibumResult, keep: np.ndarray, X: int, pi_full: np.ndarray,
+                   delta_full: np.ndarray | None) -> RibumResult:
+    """Re-insert states dropped for prior 0 into the result's arrays (utilities 0 there)."""
+    K, _, A = res.utilities.shape
+    util = np.zeros((K, X, A))
+    util[:, keep, :] = res.utilities
+    res.utilities = util
+    res.prior = pi_full
+    if res.baseline is not None:
+        base = np.zeros((X, A))
+        base[keep] = res.baseline
+        res.baseline = base
+        res.incentives = delta_full
+    return res
+
+
+def _result(p, pi, m_star, util, kappa, status, name, objective, tol, method="", *, shared=None) -> RibumResult:
     ns = _nias_slack(p, util, pi)
     cs = _niac_slack(p, util, kappa, pi)
     joint = pi[None, :, None] * p
     same = _same_strategy(joint)
+    if shared is not None:
+        same = same & _same_problem(shared["incentives"])
     target = np.where(same, 0.0, m_star)
     bind_nias = np.argwhere(ns <= m_star + BINDING_TOL)
     bind_niac = np.argwhere(cs <= target + BINDING_TOL)
+    extra = {} if shared is None else {
+        "utilities_mode": "shared", "baseline": shared["baseline"], "scale": shared["scale"],
+        "incentives": shared["incentives"], "max_scale": shared["max_scale"]}
     return RibumResult(
         passed=bool(m_star > tol),
-        margin=float(m_star),
+        margin=_clean_margin(m_star),
         utilities=util,
         costs=kappa,
         nias_slack=ns,
@@ -517,6 +866,7 @@ def _result(p, pi, m_star, util, kappa, status, name, objective, tol, method="")
         tol=tol,
         prior=pi,
         method=method,
+        **extra,
     )
 
 
@@ -530,8 +880,9 @@ def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter
 
     Parameters
     ----------
-    utility : (X, A) array or (K, X, A) for several environments (same lam)
-    prior : (X,) array or None
+    utility : (X, A) array or (K, X, A) for several environments (same lam),
+        solved together (vectorised over K)
+    prior : (X,) array, (K, X) array (one prior per environment) or None
     lam : float > 0, the unit cost of information (nats)
     prune : float
         Actions whose marginal p(a) ends below ``prune`` are unused at the
@@ -549,32 +900,41 @@ def rational_inattention_kernel(utility, prior=None, lam: float = 1.0, *, n_iter
     True
     """
     r = np.asarray(utility, dtype=float)
-    if r.ndim == 3:
-        return np.stack([rational_inattention_kernel(rk, prior, lam, n_iter=n_iter, atol=atol, prune=prune) for rk in r])
-    if r.ndim != 2 or not np.all(np.isfinite(r)):
+    if r.ndim not in (2, 3) or not np.all(np.isfinite(r)):
         raise ValueError(f"utility must be a finite (X, A) or (K, X, A) array, got shape {r.shape}")
     if not lam > 0:
         raise ValueError(f"lam must be > 0, got {lam}")
-    X, A = r.shape
+    if r.ndim == 2:
+        return rational_inattention_kernel(r[None], prior, lam, n_iter=n_iter, atol=atol, prune=prune)[0]
+    K, X, A = r.shape
     from ._validation import check_prior
 
-    pi = check_prior(prior, X)
-    z = (r - r.max(axis=1, keepdims=True)) / lam
+    if prior is not None and np.ndim(prior) == 2:
+        if np.shape(prior) != (K, X):
+            raise ValueError(f"prior must have shape ({X},) or ({K}, {X}), got {np.shape(prior)}")
+        pi = np.stack([check_prior(row, X) for row in np.asarray(prior, dtype=float)])
+    else:
+        pi = np.broadcast_to(check_prior(prior, X), (K, X))
+    # The K environments are iterated together (one (K, X, A) array per step);
+    # each stops once converged, so the answer equals K separate runs.
+    z = (r - r.max(axis=2, keepdims=True)) / lam
     ez = np.exp(z)
-    q = np.full(A, 1.0 / A)
+    q = np.full((K, A), 1.0 / A)
     for _ in range(2):
         # Blahut-Arimoto; after the first pass the actions that are dying out
         # (p(a) < prune) are removed and the iteration re-run on the support,
         # so the fixed point is solved to ``atol`` there.
+        active = np.arange(K)
         for _ in range(n_iter):
-            cond = q[None, :] * ez
-            cond /= cond.sum(axis=1, keepdims=True)
-            q_new = pi @ cond
-            done = np.max(np.abs(q_new - q)) < atol
-            q = q_new
-            if done:
+            cond = q[active, None, :] * ez[active]
+            cond /= cond.sum(axis=2, keepdims=True)
+            q_new = np.einsum("kx,kxa->ka", pi[active], cond)
+            moved = np.max(np.abs(q_new - q[active]), axis=1)
+            q[active] = q_new
+            active = active[moved >= atol]
+            if active.size == 0:
                 break
         q = np.where(q < prune, 0.0, q)
-        q /= q.sum()
-    cond = q[None, :] * ez
-    return cond / cond.sum(axis=1, keepdims=True)
+        q /= q.sum(axis=1, keepdims=True)
+    cond = q[:, None, :] * ez
+    return cond / cond.sum(axis=2, keepdims=True)

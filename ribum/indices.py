@@ -83,7 +83,7 @@ def houtman_maks(prices, quantities, *, max_component: int = 300, solver: str | 
     """
     import cvxpy as cp
 
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     max_component = check_positive_int(max_component, "max_component", 2)
     T = p.shape[0]
     kept = np.ones(T, dtype=bool)
@@ -140,10 +140,18 @@ def varian_index(prices, quantities, *, aggregate: str = "mean", max_component: 
     MILP per cyclic component (Demuynck & Rehbeck 2023 style), with binaries
     y_ts for arcs of ratio < 1 and acyclicity potentials U:
 
-        max sum_t e_t  s.t.  e_t - r_ts <= y_ts,   U_t - U_s >= 1/n - (1 + 1/n)(1 - y_ts).
+        max sum_t e_t  s.t.  U_t - U_s >= 1/n - (1 + 1/n)(1 - y_ts),   y_ts = [e_t > r_ts].
 
-    The solver's e_t are snapped to the critical ratios they reach and the
-    result is re-verified with an exact cycle test. ``value`` is f(e);
+    Each e_t ranges over the levels L_t = {ratios r_ts < 1} U {1} only (between
+    levels the arc set does not change), so the problem is combinatorial: arcs
+    enter through binaries z_tj = [e_t > L_tj], never through a comparison of
+    continuous values, and near-duplicate observations (ratios 1 - 1e-12) cannot
+    defeat the solver's tolerances. Components whose level combinations number at
+    most 4,096 are solved by exhaustive enumeration (batched bit-parallel cycle
+    tests); larger ones by the MILP, whose rounded levels are verified acyclic
+    exactly and then raised one level at a time while the graph stays acyclic
+    (a polish against objective differences below the solver's tolerance).
+    ``value`` is f(e);
     ``detail['efficiencies']`` is e (1 for observations on no cycle).
 
     Limit: the MILP has one binary per arc of a component, so components larger
@@ -155,20 +163,17 @@ def varian_index(prices, quantities, *, aggregate: str = "mean", max_component: 
     >>> round(varian_index(p, x).value, 6)
     0.995671
     """
-    import cvxpy as cp
-
     from .budget import ccei
 
     if aggregate not in ("mean", "min"):
         raise ValueError(f"aggregate must be 'mean' or 'min', got {aggregate!r}")
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     max_component = check_positive_int(max_component, "max_component", 2)
     T = p.shape[0]
     if aggregate == "min":
         c = ccei(p, x)
         return IndexResult(name="Varian index (min)", value=c, detail={"efficiencies": np.full(T, c)})
     eff = np.ones(T)
-    name = _milp_solver(solver)
     for comp in _cyclic_components(p, x):
         n = comp.size
         if n > max_component:
@@ -176,28 +181,86 @@ def varian_index(prices, quantities, *, aggregate: str = "mean", max_component: 
         E = p[comp] @ x[comp].T
         R = E / np.diag(E)[:, None]
         np.fill_diagonal(R, np.inf)
-        ts, hs = np.nonzero(R < 1.0)
-        e = cp.Variable(n)
-        U = cp.Variable(n)
-        y = cp.Variable(ts.size, boolean=True)
-        D, _ = _incidence(ts, hs, n)
-        Sel = sp.csr_matrix((np.ones(ts.size), (np.arange(ts.size), ts)), shape=(ts.size, n))
-        gap = 1.0 / n
-        cons = [e >= 0, e <= 1, U >= 0, U <= 1, Sel @ e - R[ts, hs] <= y, D @ U >= gap - (1 + gap) * (1 - y)]
-        prob = cp.Problem(cp.Maximize(cp.sum(e)), cons)
-        _solve(prob, name, "varian_index MILP")
-        ev = np.asarray(e.value)
-        # Snap to the critical ratio reached (the largest candidate <= e_t + tolerance).
-        snapped = np.empty(n)
-        for i in range(n):
-            cand = np.r_[R[i][R[i] < 1.0], 1.0]
-            ok = cand[cand <= ev[i] + 1e-6]
-            snapped[i] = ok.max() if ok.size else ev[i]
-        arcs = R < snapped[:, None]
-        if strongly_connected(arcs)[1].any():
-            raise ValueError("varian_index: the MILP solution is not acyclic after snapping (solver tolerance)")
-        eff[comp] = snapped
+        eff[comp] = _varian_component(R, solver)
     return IndexResult(name="Varian index (mean)", value=float(eff.mean()), detail={"efficiencies": eff})
+
+
+#: Level combinations up to which a component of the Varian index is enumerated.
+_VARIAN_ENUMERATE = 4096
+
+
+def _acyclic(R: np.ndarray, e: np.ndarray) -> bool:
+    return not strongly_connected(R < e[:, None])[1].any()
+
+
+def _varian_component(R: np.ndarray, solver, *, enumerate_limit: int = _VARIAN_ENUMERATE) -> np.ndarray:
+    """Exact efficiencies of one cyclic component (ratio matrix R, +inf diagonal)."""
+    n = R.shape[0]
+    levels = [np.unique(np.r_[R[i][R[i] < 1.0], 1.0]) for i in range(n)]
+    sizes = np.array([lv.size for lv in levels])
+    if float(np.prod(sizes.astype(float))) <= enumerate_limit:
+        return _varian_enumerate(R, levels)
+    return _varian_milp(R, levels, solver)
+
+
+def _varian_enumerate(R: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
+    """max sum e over every combination of levels with {R < e} acyclic (first maximiser)."""
+    from ._graph import closure_bits, diagonal_bits
+
+    grids = np.meshgrid(*levels, indexing="ij")
+    E = np.stack([g.ravel() for g in grids], axis=1)  # (M, n), all combinations
+    arcs = R[None, :, :] < E[:, :, None]
+    cyclic = diagonal_bits(closure_bits(arcs)).any(axis=1)
+    total = np.where(cyclic, -np.inf, E.sum(axis=1))
+    return E[int(np.argmax(total))].copy()
+
+
+def _varian_milp(R: np.ndarray, levels: list[np.ndarray], solver) -> np.ndarray:
+    """MILP over level binaries, then exact verification and a one-level-up polish."""
+    import cvxpy as cp
+
+    n = R.shape[0]
+    # z_(i, j) = [e_i >= L_i[j + 1]] for j < |L_i| - 1, monotone in j.
+    start = np.r_[0, np.cumsum([lv.size - 1 for lv in levels])]
+    nz = int(start[-1])
+    z = cp.Variable(nz, boolean=True)
+    U = cp.Variable(n)
+    gap = 1.0 / n
+    steps = np.concatenate([np.diff(lv) for lv in levels])
+    cons = [U >= 0, U <= 1]
+    mono = [start[i] + j for i, lv in enumerate(levels) for j in range(lv.size - 2)]
+    if mono:
+        m = np.array(mono)
+        cons.append(z[m] >= z[m + 1])
+    ts, hs = np.nonzero(R < 1.0)
+    # arc t -> s (ratio r = L_t[j]) is present iff e_t > r iff z_(t, j) = 1
+    zi = np.array([start[t] + int(np.searchsorted(levels[t], R[t, s])) for t, s in zip(ts, hs, strict=True)], dtype=int)
+    if ts.size:
+        D, _ = _incidence(ts, hs, n)
+        cons.append(D @ U >= gap - (1 + gap) * (1 - z[zi]))
+    prob = cp.Problem(cp.Maximize(steps @ z), cons)
+    _solve(prob, _milp_solver(solver), "varian_index MILP")
+    zv = np.asarray(z.value) > 0.5
+    idx = np.array([int(zv[start[i] : start[i + 1]].sum()) for i in range(n)])
+    e = np.array([levels[i][idx[i]] for i in range(n)])
+    if not _acyclic(R, e):
+        # Rounding can only fail through solver tolerance: fall back to the all-lowest
+        # levels (always acyclic: no arc has ratio below its row's lowest level) and polish.
+        idx = np.zeros(n, dtype=int)
+        e = np.array([lv[0] for lv in levels])
+    improved = True
+    while improved:
+        improved = False
+        for i in range(n):
+            while idx[i] + 1 < levels[i].size:
+                trial = e.copy()
+                trial[i] = levels[i][idx[i] + 1]
+                if not _acyclic(R, trial):
+                    break
+                idx[i] += 1
+                e = trial
+                improved = True
+    return e
 
 
 def money_pump_index(prices, quantities, *, max_length: int | None = None, max_cycles: int = 100_000) -> IndexResult:

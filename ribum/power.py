@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_budget_data, check_efficiency, check_positive_int, check_rng
-from .budget import ccei as _ccei
 from ._blas import single_threaded_blas
+from ._validation import check_budget_data, check_efficiency, check_positive_int, check_rng
 from .budget import _garp
+from .budget import ccei as _ccei
 from .results import PowerResult
 
 __all__ = ["bronars_power"]
@@ -47,7 +47,7 @@ def bronars_power(prices, quantities, n_sim: int = 1000, seed=None, *, efficienc
     >>> 0.0 <= bronars_power(p, x, n_sim=50, seed=0).power <= 1.0
     True
     """
-    p, x = check_budget_data(prices, quantities)
+    p, x = check_budget_data(prices, quantities, scale=True)
     n_sim = check_positive_int(n_sim, "n_sim")
     e = check_efficiency(efficiency)
     rng = check_rng(seed)
@@ -60,7 +60,7 @@ def bronars_power(prices, quantities, n_sim: int = 1000, seed=None, *, efficienc
         xs = w * (m[:, None] / p)
         if not _garp(p, xs, e).passed:
             bad += 1
-        if with_ccei:
+        if cc is not None:
             cc[i] = _ccei(p, xs)
     power = bad / n_sim
     return PowerResult(power=power, n_sim=n_sim, n_violating=bad, efficiency=e,

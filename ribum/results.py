@@ -22,10 +22,25 @@ def _jsonable(value):
     return value
 
 
+def _strict(value):
+    """Replace NaN and infinities (nested in dicts and lists) by None, so json.dumps(allow_nan=False) works."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strict(v) for v in value]
+    return value
+
+
+def _nanmin(a: np.ndarray) -> float:
+    return float(np.nanmin(a)) if np.any(~np.isnan(a)) else float("nan")
+
+
 class _Result:
     def to_dict(self) -> dict:
         """All fields as plain Python (JSON-serialisable) values."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.repr}
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.repr}  # type: ignore[arg-type]
 
 
 @dataclass
@@ -186,8 +201,18 @@ class RibumResult(_Result):
     solver: str
     status: str
     tol: float
-    prior: np.ndarray = field(default=None, repr=False)
+    prior: np.ndarray | None = field(default=None, repr=False)
     method: str = ""
+    utilities_mode: str = "per_environment"
+    baseline: np.ndarray | None = None
+    scale: float | None = None
+    incentives: np.ndarray | None = None
+    max_scale: float | None = None
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """All fields as strict-JSON values (NaN and infinities become None)."""
+        return _strict(super().to_dict())
 
     def summary(self) -> str:
         K, X, A = self.utilities.shape
@@ -195,12 +220,19 @@ class RibumResult(_Result):
             f"RIBUM test (NIAS + NIAC), objective '{self.objective}': {'PASSED' if self.passed else 'FAILED'}",
             f"  environments K={K}, states X={X}, actions A={A}",
             f"  margin m* = {self.margin:.6g}  (pass iff m* > {self.tol:g}; utilities normalised to [0, 1])",
-            f"  min NIAS slack {np.nanmin(self.nias_slack) if np.any(~np.isnan(self.nias_slack)) else float('nan'):.6g}, "
-            f"min NIAC slack {np.nanmin(self.niac_slack) if np.any(~np.isnan(self.niac_slack)) else float('nan'):.6g}",
+            f"  min NIAS slack {_nanmin(self.nias_slack):.6g}, min NIAC slack {_nanmin(self.niac_slack):.6g}",
             f"  binding: {len(self.binding_nias)} NIAS (k, a, b), {len(self.binding_niac)} NIAC (k, j)",
             f"  attention costs kappa = {np.array2string(self.costs, precision=4)}",
             f"  solver {self.solver}, status {self.status}" + (f" ({self.method})" if self.method else ""),
         ]
+        if self.utilities_mode == "shared":
+            lines.insert(1, "  utilities: shared, r_k = r + lambda Delta_k with known incentives Delta_k "
+                            f"(0 <= lambda <= {self.max_scale:g})")
+            lines.insert(5, f"  incentive scale lambda = {self.scale:.6g}" + (
+                "  (0: behaviour shows no response to the incentives)" if not self.scale else ""))
+        else:
+            lines.insert(1, "  utilities: a free r_k per environment (rejects little beyond duplicate posteriors)")
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -234,15 +266,107 @@ class BootstrapResult(_Result):
     seed: int | None
     solver: str
     resample_exponent: float | None = None
+    utilities_mode: str = "per_environment"
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """All fields as strict-JSON values (NaN and infinities become None)."""
+        return _strict(super().to_dict())
 
     def summary(self) -> str:
         return "\n".join(
             [
-                "Bootstrap of the RIBUM max-margin LP",
+                f"Bootstrap of the RIBUM max-margin LP ({self.utilities_mode} utilities)",
                 f"  m* (point estimate)      {self.margin:.6g}",
-                f"  bootstrap mean / sd      {self.margins.mean():.6g} / {self.margins.std(ddof=1) if self.n_boot > 1 else float('nan'):.6g}",
+                f"  bootstrap mean / sd      {self.margins.mean():.6g} / "
+                f"{self.margins.std(ddof=1) if self.n_boot > 1 else float('nan'):.6g}",
                 f"  {int(100 * self.level)}% interval           [{self.ci[0]:.6g}, {self.ci[1]:.6g}]",
                 f"  p-value (H0: m* = 0)     {self.pvalue:.4g}  (small = evidence of consistency)",
                 f"  resamples passing        {self.pass_rate:.3f} of {self.n_boot}",
             ]
+            + [f"  note: {n}" for n in self.notes]
         )
+
+
+@dataclass
+class RibumPowerResult(_Result):
+    """Outcome of :func:`ribum.ribum_power`: how often random behaviour of the same shape fails the test.
+
+    Attributes
+    ----------
+    power : float
+        Share of the ``n`` null draws that fail the test (m* <= tol).
+    ci : (2,) array
+        Monte Carlo interval for the power at level ``level`` (``interval``:
+        "wilson" or "clopper-pearson").
+    n, n_fail : int
+    null : str
+        "uniform" (Dirichlet(1) rows) or "matched" (the observed I(X;A) per environment).
+    utilities_mode : str
+        The test whose power this is ("per_environment" or "shared").
+    observed_margin : float
+        m* of the observed kernels (same LP).
+    observed_passed : bool
+    margins : (n,) array
+        m* of every null draw.
+    target_information : (K,) array or None
+        The observed I(X;A) in nats that the matched null reproduces.
+    statement : str
+        One plain-language sentence (also the first line of ``summary()``).
+    """
+
+    power: float
+    ci: np.ndarray
+    level: float
+    interval: str
+    n: int
+    n_fail: int
+    null: str
+    utilities_mode: str
+    observed_margin: float
+    observed_passed: bool
+    margins: np.ndarray
+    target_information: np.ndarray | None
+    tol: float
+    seed: int | None
+    shape: tuple
+    notes: list = field(default_factory=list)
+
+    #: below this power a pass "says little"; from HIGH_POWER on the test has high power.
+    LOW_POWER = 0.5
+    HIGH_POWER = 0.8
+
+    @property
+    def statement(self) -> str:
+        K, X, A = self.shape
+        null = ("uniformly random rows" if self.null == "uniform"
+                else "random rows as informative as the observed ones")
+        lo, hi = self.ci
+        head = (f"A random agent of this shape ({K} environments x {X} states x {A} actions, {null}) would fail "
+                f"this test with probability {self.power:.2f} [{lo:.2f}, {hi:.2f}]")
+        if self.power < self.LOW_POWER:
+            tail = "the test had little power, so a pass says little about rational inattention."
+        elif self.power < self.HIGH_POWER:
+            tail = "the test had moderate power: random behaviour often passes too."
+        else:
+            tail = "the test had high power: random behaviour of this shape is usually rejected."
+        return f"{head}: {tail}"
+
+    def summary(self) -> str:
+        lines = [
+            self.statement,
+            f"  RIBUM power ({self.utilities_mode} utilities), null '{self.null}': {self.n_fail} of {self.n} draws "
+            f"fail (m* <= {self.tol:g}); {int(round(100 * self.level))}% {self.interval} interval "
+            f"[{self.ci[0]:.4f}, {self.ci[1]:.4f}]",
+            f"  observed m* = {self.observed_margin:.6g} ({'passes' if self.observed_passed else 'fails'})",
+        ]
+        if self.target_information is not None:
+            info = np.array2string(self.target_information, precision=4)
+            lines.append(f"  matched I(X;A) per environment (nats): {info}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        d = _strict(super().to_dict())
+        d["statement"] = self.statement
+        return d

@@ -9,7 +9,7 @@ Pure numerics: numpy and scipy only. Plots live in :mod:`sociallearn.plots`.
 """
 from __future__ import annotations
 
-from .model import TIE_RULES, SocialLearningModel
+from .model import TIE_RULES, SocialLearningModel, zero_one_cost
 from .simulation import SimulationResult, simulate
 from .cascades import (
     CascadeDistribution,
@@ -20,7 +20,9 @@ from .cascades import (
     cascade_distribution,
     cascade_region,
     expected_cascade_time,
+    family_thresholds,
     herding_probability,
+    prior_family,
     simplex_grid,
 )
 from .estimation import (
@@ -31,10 +33,16 @@ from .estimation import (
     posterior_samples,
     threshold_intervals,
 )
+from .reveal import RevealResult, simulate_reveal_policy
 from .information import Informativeness, informativeness, mutual_information, rank_one_distance
 
 __all__ = [
     "SocialLearningModel",
+    "zero_one_cost",
+    "prior_family",
+    "family_thresholds",
+    "simulate_reveal_policy",
+    "RevealResult",
     "TIE_RULES",
     "simulate",
     "SimulationResult",

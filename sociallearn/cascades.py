@@ -29,6 +29,8 @@ from .model import SocialLearningModel
 from .simulation import _Lattice, simulate
 
 __all__ = [
+    "prior_family",
+    "family_thresholds",
     "cascade_region",
     "CascadeRegion",
     "CascadeInterval",
@@ -539,3 +541,61 @@ def expected_cascade_time(model: SocialLearningModel, prior, n_agents: int = 100
     mean = float(t.mean()) if t.size else float("nan")
     se = float(t.std(ddof=1) / np.sqrt(t.size)) if t.size > 1 else float("nan")
     return CascadeTimeResult(mean, se, float(1 - r.cascaded.mean()), pmf, "simulate", r.n_agents)
+
+
+def prior_family(n_states: int, p, anchor: int = 0) -> np.ndarray:
+    r"""Initial public beliefs ``pi0(p) = p e_anchor + (1 - p) u`` (u uniform on the other states).
+
+    For ``X = 2`` and ``anchor = 0`` this is ``[p, 1 - p]``.
+
+    Parameters
+    ----------
+    n_states : int
+    p : float or array (m,) in [0, 1]
+    anchor : int
+
+    Returns
+    -------
+    ndarray (m, X) (or (X,) for a scalar ``p``)
+
+    >>> prior_family(3, [1.0, 0.4]).round(2).tolist()
+    [[1.0, 0.0, 0.0], [0.4, 0.3, 0.3]]
+    """
+    if not 0 <= anchor < n_states:
+        raise ValueError(f"anchor must be a state in 0..{n_states - 1}, got {anchor}")
+    pa = np.asarray(p, dtype=float)
+    if not np.all(np.isfinite(pa)) or np.any((pa < 0) | (pa > 1)):
+        raise ValueError(f"prior family parameter p must lie in [0, 1], got {p!r}")
+    u = np.full(n_states, 1.0 / (n_states - 1))
+    u[anchor] = 0.0
+    e = np.zeros(n_states)
+    e[anchor] = 1.0
+    out = pa[..., None] * e + (1.0 - pa[..., None]) * u
+    return out
+
+
+def family_thresholds(model, p_grid: np.ndarray, anchor: int = 0, n_bisect: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    r"""Where the cascade set starts or ends along the prior family ``pi0(p)``.
+
+    Membership ``model.in_cascade(pi0(p))`` is evaluated on ``p_grid`` and every
+    change between neighbouring grid points is located by bisection to
+    ``2^-n_bisect`` of the grid spacing (a switch in and out of the cascade set
+    within one grid cell is not seen: refine the grid for such models).
+
+    Returns ``(thresholds, member)``: sorted boundary values of ``p`` and the
+    boolean membership on the grid.
+    """
+    X = model.n_states
+    member = np.asarray(model.in_cascade(prior_family(X, p_grid, anchor)), dtype=bool)
+    idx = np.flatnonzero(member[1:] != member[:-1])
+    if idx.size == 0:
+        return np.zeros(0), member
+    lo, hi = p_grid[idx].astype(float), p_grid[idx + 1].astype(float)
+    lo_member = member[idx]
+    for _ in range(n_bisect):
+        mid = 0.5 * (lo + hi)
+        m = np.asarray(model.in_cascade(prior_family(X, mid, anchor)), dtype=bool).reshape(-1)
+        same = m == lo_member
+        lo = np.where(same, mid, lo)
+        hi = np.where(same, hi, mid)
+    return 0.5 * (lo + hi), member

@@ -39,7 +39,7 @@ from ._validation import as_finite_array, row_stochastic, simplex_points
 
 TIE_RULES = ("uniform", "own_signal", "first")
 
-__all__ = ["SocialLearningModel", "TIE_RULES"]
+__all__ = ["SocialLearningModel", "TIE_RULES", "zero_one_cost"]
 
 
 class SocialLearningModel:
@@ -409,3 +409,13 @@ class SocialLearningModel:
     def __repr__(self) -> str:
         return (f"SocialLearningModel(X={self.n_states}, Y={self.n_obs}, A={self.n_actions}, "
                 f"tie_rule={self.tie_rule!r}, static={self.is_static})")
+
+
+def zero_one_cost(n_states: int, n_actions: int | None = None) -> np.ndarray:
+    """The 0-1 misclassification cost ``c[x, a] = 1{a != x}``, shape (X, A).
+
+    >>> zero_one_cost(2).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+    n_actions = n_states if n_actions is None else n_actions
+    return 1.0 - np.eye(n_states, n_actions)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from control import StoppingProblem, policy_iteration, value_iteration
+from control import StoppingProblem, exact_value, policy_iteration, value_iteration
 from control.dp import discretize
 
 SYM = np.array([[0.8, 0.2], [0.2, 0.8]])
@@ -258,3 +260,69 @@ def test_callable_and_linear_costs_agree():
     va = value_iteration(a, grid_size=301).values
     vb = value_iteration(b, grid_size=301).values
     assert np.allclose(va, vb)
+
+
+# ---------------------------------------------------------------- discretization error (issue 16)
+def test_grid_bias_reproduced_and_bracketed():
+    # discount 0.99, delay cost 0.01: the 1,001-point grid is 14% low at pi = 1/2
+    prob = herding_problem(d=0.01, rho=0.99)
+    sol = value_iteration(prob, grid_size=1001)
+    exact = exact_value(prob, [0.5, 0.5], tol=1e-9)
+    assert sol.value([0.5, 0.5])[0] == pytest.approx(0.0991, abs=5e-5)
+    assert exact.value[0] == pytest.approx(0.1152, abs=5e-5)
+    bd = sol.discretization
+    i = 500
+    assert bd.lower[i] <= exact.lower[0] <= exact.upper[0] <= bd.upper[i]
+    assert bd.upper[i] - exact.value[0] < 0.01  # the controller bound is the tighter side here
+    lo, up = sol.value_bounds([[0.5, 0.5], [0.3, 0.7]])
+    ex2 = exact_value(prob, [[0.5, 0.5], [0.3, 0.7]], tol=1e-7)
+    assert np.all(lo <= ex2.lower + 1e-12) and np.all(ex2.upper <= up + 1e-12)
+    d = sol.to_dict()
+    assert d["value_at_half"] == pytest.approx(sol.values[i])
+    assert d["exact_bounds_at_half"][0] <= exact.value[0] <= d["exact_bounds_at_half"][1]
+    assert d["discretization_error"] == pytest.approx(bd.max_gap)
+    json.dumps(sol.to_dict(include_values=True), allow_nan=False)
+    assert "discretization error" in sol.summary()
+    # refining the grid shrinks the bracket
+    fine = value_iteration(prob, grid_size=4001).discretization
+    assert fine.upper[2000] - fine.lower[2000] < bd.upper[i] - bd.lower[i]
+
+
+def test_exact_value_matches_brute_force_and_validates():
+    prob = herding_problem(d=0.25, rho=0.9)
+    ex = exact_value(prob, [[0.5, 0.5], [0.2, 0.8]], tol=1e-11)
+    for k, p0 in enumerate([0.5, 0.2]):
+        v = brute_force_static(prob, np.array([p0, 1 - p0]), horizon=300)
+        assert ex.lower[k] - 1e-12 <= v <= ex.upper[k] + 1e-12
+    # three observations, and a zero likelihood (a revealing signal)
+    B3 = np.array([[0.6, 0.3, 0.1], [0.15, 0.35, 0.5]])
+    p3 = StoppingProblem(B3, np.array([[0.0, 2.0], [3.0, 0.0]]), 0.15, 0.55)
+    e3 = exact_value(p3, [0.4, 0.6], tol=1e-9)
+    vh = brute_force_histories(p3, np.array([0.4, 0.6]), 12)
+    assert vh - 0.55**12 * 3 <= e3.lower[0] <= e3.upper[0] <= vh + 1e-12
+    Bz = np.array([[1.0, 0.0], [0.3, 0.7]])
+    pz = herding_problem(B=Bz, d=0.05, rho=0.9)
+    ez = exact_value(pz, [0.5, 0.5], tol=1e-10)
+    assert ez.value[0] == pytest.approx(brute_force_histories(pz, np.array([0.5, 0.5]), 16), abs=0.9**16 * 10)
+    json.dumps(ez.to_dict(), allow_nan=False)
+    assert "count lattice" in ez.summary()
+    with pytest.raises(ValueError, match="static"):
+        exact_value(herding_problem(P=np.array([[0.9, 0.1], [0.1, 0.9]])), [0.5, 0.5])
+    with pytest.raises(ValueError, match="callable"):
+        exact_value(StoppingProblem(SYM, lambda pi: pi.min(axis=1), 0.1, 0.9), [0.5, 0.5])
+    with pytest.raises(ValueError, match="tol"):
+        exact_value(prob, [0.5, 0.5], tol=0.0)
+    with pytest.raises(ValueError, match="max_horizon"):
+        exact_value(prob, [0.5, 0.5], tol=1e-12, max_horizon=10)
+    with pytest.raises(ValueError, match="simplex"):
+        exact_value(prob, [0.7, 0.7])
+
+
+def test_callable_costs_report_no_bracket():
+    prob = StoppingProblem(SYM, lambda pi: (pi @ MISCLASS).min(axis=1), 0.1, 0.9)
+    sol = value_iteration(prob, grid_size=101)
+    assert sol.discretization is None
+    assert "no bound" in sol.summary()
+    assert sol.to_dict()["discretization_error"] is None
+    with pytest.raises(ValueError, match="callable"):
+        sol.value_bounds([0.5, 0.5])

@@ -108,3 +108,41 @@ def test_pickled_cache_reopens(tmp_path):
     c.put("k", "v")
     d = pickle.loads(pickle.dumps(c))
     assert d.get("k") == "v" and d.path == c.path
+
+
+def test_undecodable_entries_are_misses_not_crashes(tmp_path, caplog):
+    c = ResponseCache(tmp_path / "poison.sqlite")
+    good, bad, deep = c.key({"a": 1}), c.key({"a": 2}), c.key({"a": 3})
+    c.put(good, "fine")
+    # Entries written by something else: not JSON, and JSON nested far deeper than the decoder's recursion.
+    with sqlite3.connect(c.path) as db:
+        db.execute("INSERT INTO responses (key, value, created) VALUES (?, ?, 0)", (bad, "{not json"))
+        db.execute("INSERT INTO responses (key, value, created) VALUES (?, ?, 0)",
+                   (deep, "[" * 100_000 + "]" * 100_000))
+    assert c.get_many([good, bad, deep]) == {good: "fine"}
+    assert c.get(bad, "default") == "default" and c.get(deep) is None
+    assert any("does not decode" in r.getMessage() for r in caplog.records)
+    c.put(bad, "recomputed")
+    assert c.get(bad) == "recomputed"
+
+
+def test_backend_counts_calls_and_cache_hits(tmp_path):
+    from llmas.backends.base import Backend
+
+    class Echo(Backend):
+        name = "echo"
+
+        def _complete_missing(self, requests, store):
+            for i, r in enumerate(requests):
+                store(i, r["messages"][-1]["content"].upper())
+
+        def _choice_missing(self, requests, store):  # pragma: no cover - not used here
+            raise AssertionError
+
+    cache = ResponseCache(tmp_path / "counts.sqlite")
+    be = Echo("m", cache=cache)
+    assert be.complete_batch(["a", "b", "a"]) == ["A", "B", "A"]
+    assert (be.n_calls, be.n_cache_hits) == (2, 1)  # the repeated prompt is answered once
+    assert be.complete_batch(["a", "b", "c"]) == ["A", "B", "C"]
+    assert (be.n_calls, be.n_cache_hits) == (3, 3)
+    assert be.n_calls + be.n_cache_hits == 6

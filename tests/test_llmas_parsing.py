@@ -111,11 +111,11 @@ def test_all_240_mistral_replies(mhs_mistral):
     # 201 need the lenient repair (Python True/False), 39 are strict JSON.
     assert (log.n_ok, log.n_failed) == (240, 0)
     assert dict(log.methods) == {"json": 39, "repaired": 201}
-    for row, value in zip(rows, parsed):
+    for row, value in zip(rows, parsed, strict=True):
         assert set(value) == set(HATE_KEYS) and all(type(v) is bool for v in value.values())
         # Independent check: the first `"key": word` occurrence in the raw text.
         for k in HATE_KEYS:
-            word = re.search(r'"%s"\s*:\s*(\w+)' % k, row["response"]).group(1)
+            word = re.search(rf'"{k}"\s*:\s*(\w+)', row["response"]).group(1)
             assert value[k] == (word.lower() == "true")
     assert log.to_dict()["n_total"] == 240
 
@@ -148,3 +148,79 @@ def test_parse_log_counts_failures():
     assert log.failures[0]["raw"] == "nothing here"
     assert "2 failed" in log.summary()
     assert log.failure_rate == pytest.approx(2 / 3)
+
+
+# Nothing stored can crash a rerun (issue 12, item 4) ---------------------------------
+def _nested(depth: int, opener: str, closer: str, inner: str = "1", closed: bool = True) -> str:
+    return opener * depth + inner + (closer * depth if closed else "")
+
+
+def _check_outcome(text: str) -> None:
+    """parse_reply either fits the schema exactly or raises ParseError; ParseLog counts and keeps the text."""
+    try:
+        value, how = parse_reply(text, S)
+    except ParseError as exc:
+        assert exc.raw == text and "\n" not in exc.reason
+    else:
+        assert set(value) == set(S) and how in ("json", "repaired", "keys")
+    log = ParseLog(S)
+    out = log.parse(text)
+    assert log.n_total == 1 and (out is None) == (log.n_failed == 1)
+    if out is None:
+        assert log.failures[0]["raw"] == text
+    json.dumps(log.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("depth", [1000, 30_000])
+@pytest.mark.parametrize("shape", ["obj", "arr", "arr_in_obj", "open", "single_quotes"])
+def test_deeply_nested_replies_fail_cleanly(depth, shape):
+    text = {
+        "obj": _nested(depth, '{"a": ', "}"),
+        "arr": _nested(depth, "[", "]"),
+        "arr_in_obj": '{"ok": true, "share": 0.5, "n": 1, "label": "x", "deep": ' + _nested(depth, "[", "]") + "}",
+        "open": _nested(depth, '{"a": ', "}", closed=False),
+        "single_quotes": _nested(depth, "{'a': ", "}"),
+    }[shape]
+    _check_outcome(text)
+    if shape == "arr_in_obj":  # the keys are still read, from the text
+        assert parse_reply(text, S) == ({"ok": True, "share": 0.5, "n": 1, "label": "x"}, "keys")
+    elif shape != "single_quotes":
+        with pytest.raises(ParseError, match="nested deeper than 100 levels|no JSON object"):
+            parse_reply(text, S)
+
+
+def test_nesting_up_to_the_cap_still_decodes():
+    inner = _nested(98, "[", "]")
+    assert parse_reply('{"ok": true, "share": 1, "n": 2, "label": "x", "d": ' + inner + "}", S)[1] == "json"
+
+
+def test_huge_replies_are_linear():
+    import time
+
+    many = '{"ok": true}' * 20_000 + '{"ok": true, "share": 0.5, "n": 3, "label": "a"}'
+    t0 = time.perf_counter()
+    for text in ["x" * 300_000, "{" * 200_000, "{}" * 100_000, '{"' * 100_000, "[" * 200_000, many]:
+        _check_outcome(text)
+    assert time.perf_counter() - t0 < 30  # quadratic scans would take hours
+
+
+_JSONISH = st.text(alphabet=st.sampled_from(list("{}[]\",:\\'\n tTfFnN0123456789.-eEoksharlbx_=")), max_size=400)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.one_of(
+    _JSONISH,
+    st.text(max_size=300),
+    st.binary(max_size=300).map(lambda b: b.decode("utf-8", "replace")),
+    st.tuples(st.integers(101, 3000), st.sampled_from(["{", "[", '{"a":', "{'a':", '[{"ok":']),
+              _JSONISH).map(lambda t: t[1] * t[0] + t[2]),
+    st.tuples(st.integers(1, 2000), _JSONISH).map(lambda t: '{"ok": true, "share": 0.5, "n": 1, "label": "x"}'
+                                                   + "[" * t[0] + t[1]),
+))
+def test_any_text_parses_or_fails_cleanly(text):
+    _check_outcome(text)
+
+
+def test_parse_log_to_dict_is_strict_json_when_empty():
+    assert ParseLog(S).to_dict()["failure_rate"] is None
+    json.dumps(ParseLog(S).to_dict(), allow_nan=False)

@@ -1,6 +1,8 @@
 """TransformersBackend on the tiny offline model: exact choice probabilities, generation, cache."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -241,3 +243,69 @@ def test_property_batched_equals_brute_force(tiny_model_dir):
         np.testing.assert_allclose(np.asarray(p).sum(1), 1.0, atol=1e-12)
 
     check()
+
+
+# lazy model load (issue 11, item 6) --------------------------------------------------
+def test_model_loads_on_the_first_cache_miss_only(tiny_model_dir, tmp_path, monkeypatch):
+    cache = ResponseCache(tmp_path / "lazy.sqlite")
+    first = TransformersBackend(tiny_model_dir, cache=cache)
+    assert not first.loaded and first.load_seconds == 0.0
+    p = first.choice_probs(PROMPTS[:2], ["Yes", "No"])
+    text = first.complete(PROMPTS[0], max_tokens=4)
+    assert first.loaded and first.load_seconds > 0
+
+    def no_loading(self):
+        raise AssertionError("the model was loaded for an answer that is in the cache")
+
+    monkeypatch.setattr(TransformersBackend, "_load", no_loading)
+    again = TransformersBackend(tiny_model_dir, cache=cache)
+    np.testing.assert_array_equal(np.asarray(again.choice_probs(PROMPTS[:2], ["Yes", "No"])), np.asarray(p))
+    assert again.complete(PROMPTS[0], max_tokens=4) == text
+    assert (again.n_calls, again.n_cache_hits, again.loaded) == (0, 3, False)
+    with pytest.raises(AssertionError, match="was loaded"):
+        again.choice_probs(["a prompt never seen"], ["Yes", "No"])
+
+
+def test_cached_rerun_never_imports_torch(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "rerun.sqlite"
+    TransformersBackend(tiny_model_dir, cache=ResponseCache(db)).choice_probs(PROMPTS[:3], CHOICES)
+    code = ("import sys; from llmas import TransformersBackend, ResponseCache; "
+            f"be = TransformersBackend({str(tiny_model_dir)!r}, cache=ResponseCache({str(db)!r})); "
+            f"p = be.choice_probs({PROMPTS[:3]!r}, {CHOICES!r}); "
+            "print('torch' in sys.modules, be.loaded, be.n_calls, be.n_cache_hits)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "False", "0", "3"]
+
+
+def test_cache_key_changes_when_the_weights_file_is_rewritten(tiny_model_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, copy)  # copy2 keeps modification times
+    cache = ResponseCache(tmp_path / "rev.sqlite")
+    a = TransformersBackend(copy, cache=cache)
+    a.choice_probs(PROMPTS[:1], ["Yes", "No"])
+    assert TransformersBackend(copy, cache=cache)._key_extra() == a._key_extra()
+    weights = next(copy.glob("*.safetensors"))
+    st = weights.stat()
+    os.utime(weights, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # as a retraining would
+    b = TransformersBackend(copy, cache=cache)
+    assert b._key_extra()["revision"] != a._key_extra()["revision"]
+    b.choice_probs(PROMPTS[:1], ["Yes", "No"])
+    assert b.n_calls == 1 and b.n_cache_hits == 0
+
+
+def test_default_backend_does_not_load_at_construction():
+    import subprocess
+    import sys
+
+    code = ("import sys; from llmas import default_backend\n"
+            "try:\n    be = default_backend(cache=False)\nexcept ValueError:\n    print('skip')\n"
+            "else:\n    print('torch' in sys.modules, be.loaded)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    if out.stdout.strip() == "skip":
+        pytest.skip("the default model's wheel is not installed")
+    assert out.stdout.split() == ["False", "False"]

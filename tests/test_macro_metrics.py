@@ -148,7 +148,7 @@ def test_audit_of_a_constant_share_household_passes():
 
 
 def test_cli_writes_report(tmp_path):
-    from llmas.cli import main
+    from llmsl.cli import main
 
     out = tmp_path / "rep"
     rc = main(["macro", "--agents", "8", "--months", "36", "--seeds", "2", "--out", str(out),
@@ -195,7 +195,7 @@ def test_a_positive_correlation_is_reported_as_positive():
 
 def test_cli_rejects_regret_without_planner_before_running(tmp_path, capsys, monkeypatch):
     import macro.experiment
-    from llmas.cli import main
+    from llmsl.cli import main
 
     def no_runs(*a, **k):
         raise AssertionError("the economy ran before the arguments were checked")

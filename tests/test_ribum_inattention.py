@@ -333,3 +333,93 @@ def test_solve_highs_falls_back_from_interior_point(monkeypatch):
     m, util, kappa, status, method = lp.solve_highs(k, np.array([0.5, 0.5]))
     assert m == pytest.approx(1.0, abs=1e-7) and status == "optimal"
     assert method.startswith("HiGHS highs-ds") and "simulated numerical difficulties" in method
+
+
+# ----------------------------------------------------------------------------- hostile input (issue 12, item 7)
+
+
+@pytest.mark.parametrize("tol", [-1.0, -1e-12, float("nan"), float("inf"), "0.1", None, True])
+def test_bad_tol_is_rejected(tol):
+    k = [[[0.9, 0.1], [0.2, 0.8]]]
+    with pytest.raises(ValueError, match="tol must be"):
+        ribum.check_ribum(k, tol=tol)
+    with pytest.raises(ValueError, match="tol must be"):
+        ribum.nias(k, [[[1.0, 0.0], [0.0, 1.0]]], tol=tol)
+    with pytest.raises(ValueError, match="tol must be"):
+        ribum.niac(k, [[[1.0, 0.0], [0.0, 1.0]]], [0.0], tol=tol)
+    with pytest.raises(ValueError, match="tol must be"):
+        ribum.bootstrap_ribum([[[9, 1], [2, 8]]], n_boot=2, tol=tol)
+
+
+def test_tol_changes_only_the_threshold():
+    k = [[[0.9, 0.1], [0.2, 0.8]]]
+    assert ribum.check_ribum(k, tol=0.0).passed
+    assert not ribum.check_ribum(k, tol=0.9).passed
+
+
+@pytest.mark.parametrize(
+    "kernels, prior, match",
+    [
+        ([[[0.9 + 0.1j, 0.1], [0.2, 0.8]]], None, "kernels must be real"),
+        ([[[0.9, 0.1], [0.2, 0.8]]], [0.5 + 0j, 0.5], "prior must be real"),
+        ([[["0.9", "0.1"], ["0.2", "0.8"]]], None, "kernels must be a numeric array"),
+        ([[[0.9, 0.1], [0.2, 0.8]]], ["a", "b"], "prior must be a numeric array"),
+        ([[[0.9, None], [0.2, 0.8]]], None, "kernels must be a numeric array"),
+    ],
+)
+def test_complex_and_non_numeric_input_is_rejected_by_name(kernels, prior, match):
+    with pytest.raises(ValueError, match=match):
+        ribum.check_ribum(kernels, prior)
+    with pytest.raises(ValueError, match=match):
+        ribum.ribum_power(kernels, prior, n=2)
+
+
+def test_complex_counts_and_utilities_are_rejected_by_name():
+    with pytest.raises(ValueError, match="counts must be real"):
+        ribum.bootstrap_ribum(np.array([[[9, 1], [2, 8]]]) * (1 + 0j), n_boot=2)
+    with pytest.raises(ValueError, match="utilities must be real"):
+        ribum.nias([[[0.9, 0.1], [0.2, 0.8]]], np.array([[[1.0, 0.0], [0.0, 1.0]]]) * 1j)
+
+
+def _zero_prior_case():
+    _, prior, k = shannon_agent(12, K=3, X=4, A=3, lam=0.2)
+    prior = prior.copy()
+    prior[1] = 0.0
+    return k, prior / prior.sum()
+
+
+def test_zero_prior_state_is_dropped_with_a_note():
+    k, prior = _zero_prior_case()
+    res = ribum.check_ribum(k, prior)
+    assert any("prior 0" in n and "[1]" in n for n in res.notes)
+    assert res.margin >= 0.0 and not str(res.margin).startswith("-")
+    assert res.utilities.shape == k.shape and np.all(res.utilities[:, 1] == 0)
+    # the same margin as the test on the other states
+    keep = [0, 2, 3]
+    sub = ribum.check_ribum(k[:, keep], prior[keep] / prior[keep].sum())
+    assert res.margin == pytest.approx(sub.margin, abs=1e-7) and res.passed == sub.passed
+    assert "m* = -" not in res.summary() and "note:" in res.summary()
+    import json
+
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3))
+def test_margin_is_never_negative_nor_negative_zero(seed, n_zero):
+    rng = np.random.default_rng(seed)
+    X = 5
+    prior = rng.dirichlet(np.ones(X))
+    prior[rng.choice(X, size=n_zero, replace=False)] = 0.0
+    prior /= prior.sum()
+    k = rng.dirichlet(np.ones(3), size=(2, X))
+    # uninformative environments: the optimum is m* = 0 exactly
+    k[1] = k[1, :1]
+    res = ribum.check_ribum(k, prior)
+    assert res.margin >= 0.0 and np.copysign(1.0, res.margin) == 1.0
+    counts = rng.multinomial(50, k)
+    boot = ribum.bootstrap_ribum(counts, n_boot=5, seed=seed, prior=prior)
+    assert np.all(np.copysign(1.0, boot.margins) == 1.0) and np.all(np.copysign(1.0, boot.ci) == 1.0)
+    assert np.copysign(1.0, boot.margin) == 1.0
+    assert "-0" not in boot.summary().replace("e-0", "")
+    assert any("prior 0" in n for n in boot.notes)

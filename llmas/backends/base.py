@@ -20,6 +20,7 @@ Subclasses implement ``_complete_missing`` and ``_choice_missing``.
 from __future__ import annotations
 
 import abc
+import logging
 import math
 import threading
 import warnings
@@ -29,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..cache import ResponseCache, request_key
+
+logger = logging.getLogger("llmas")
 
 __all__ = [
     "Backend",
@@ -80,6 +83,13 @@ class ChoiceProbs(np.ndarray):
         choice (``method == "sampling"``).
     """
 
+    method: str
+    choices: tuple[str, ...]
+    n_samples: int | None
+    logprobs: np.ndarray | None
+    counts: np.ndarray | None
+    n_unmatched: np.ndarray | None
+
     def __new__(cls, probs, *, method: str, choices: Sequence[str], n_samples: int | None = None,
                 logprobs=None, counts=None, n_unmatched=None):
         obj = np.asarray(probs, dtype=float).view(cls)
@@ -112,7 +122,7 @@ class ChoiceProbs(np.ndarray):
             d["logprobs"] = self.logprobs.tolist()
         if self.counts is not None:
             d["counts"] = self.counts.tolist()
-            d["n_unmatched"] = self.n_unmatched.tolist()
+            d["n_unmatched"] = [] if self.n_unmatched is None else self.n_unmatched.tolist()
         return d
 
 
@@ -208,8 +218,8 @@ def normalize_decoding(decoding: Mapping[str, Any]) -> dict[str, Any]:
     si = d["sample_index"]
     if isinstance(si, bool) or not isinstance(si, (int, np.integer)) or si < 0:
         raise ValueError(f"sample_index must be an int >= 0, got {si!r}")
-    out = {"temperature": float(t), "max_tokens": int(mt), "top_p": float(tp),
-           "seed": None if s is None else int(s)}
+    out: dict[str, Any] = {"temperature": float(t), "max_tokens": int(mt), "top_p": float(tp),
+                           "seed": None if s is None else int(s)}
     if out["temperature"] > 0 and out["seed"] is None:
         out["sample_index"] = int(si)
     return out
@@ -228,6 +238,9 @@ class Backend(abc.ABC):
     n_calls : int
         Answers the model actually computed (cache misses); a rerun served
         from the cache leaves it unchanged.
+    n_cache_hits : int
+        Requests answered from the cache (or by an identical request of the
+        same call), so ``n_calls + n_cache_hits`` is the number of requests.
     cache : ResponseCache or None
     last_choice_method : str or None
         Method of the last ``choice_probs`` call (also on the result's ``.method``).
@@ -254,6 +267,7 @@ class Backend(abc.ABC):
         else:
             self.cache = cache
         self.n_calls = 0
+        self.n_cache_hits = 0
         self.last_choice_method: str | None = None
         self._count_lock = threading.Lock()
 
@@ -264,6 +278,21 @@ class Backend(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, n_calls={self.n_calls})"
+
+    def describe(self) -> dict[str, Any]:
+        """What a report says about this backend (never a key): name, model id, counts.
+
+        Subclasses add what identifies the model further (revision, server URL).
+
+        >>> class Echo(Backend):
+        ...     name = "echo"
+        ...     def _complete_missing(self, requests, store): ...
+        ...     def _choice_missing(self, requests, store): ...
+        >>> Echo("m", cache=False).describe()
+        {'backend': 'echo', 'model': 'm', 'n_calls': 0, 'n_cache_hits': 0}
+        """
+        return {"backend": self.name, "model": self.model, "n_calls": self.n_calls,
+                "n_cache_hits": self.n_cache_hits}
 
     # public API -----------------------------------------------------------
     def complete(self, messages: Any, **decoding: Any) -> str:
@@ -358,9 +387,14 @@ class Backend(abc.ABC):
         keys = [request_key(r) for r in requests]
         results: dict[str, Any] = self.cache.get_many(keys) if self.cache is not None else {}
         missing: dict[str, dict[str, Any]] = {}
-        for k, r in zip(keys, requests):
+        for k, r in zip(keys, requests, strict=True):
             if k not in results and k not in missing:
                 missing[k] = r
+        with self._count_lock:
+            self.n_cache_hits += len(keys) - len(missing)
+        if len(keys) > len(missing):
+            logger.info("%s %s: %d of %d answer(s) read from the cache", self.name, desc,
+                        len(keys) - len(missing), len(keys))
         if missing:
             todo = list(missing.items())
             bar = None

@@ -13,8 +13,15 @@ from typing import Any
 __all__ = ["make_backend", "backend_from_args"]
 
 
+_HTTP_OPTIONS = ("timeout", "max_retries", "max_concurrency", "retry_after_cap", "max_response_bytes",
+                 "run_deadline")
+
+
 def make_backend(kind: Any = None, *, model: str | None = None, base_url: str | None = None, cache: Any = None,
-                 api_key_env: str | None = "OPENAI_API_KEY", batch_size: int = 16):
+                 api_key_env: str | None = "OPENAI_API_KEY", batch_size: int = 16,
+                 timeout: float | None = None, max_retries: int | None = None, max_concurrency: int | None = None,
+                 retry_after_cap: float | None = None, max_response_bytes: int | None = None,
+                 run_deadline: float | None = None):
     """A backend of the given kind.
 
     Parameters
@@ -28,6 +35,10 @@ def make_backend(kind: Any = None, *, model: str | None = None, base_url: str | 
     cache : ``ResponseCache``, ``None`` (the user cache) or ``False``.
     api_key_env : environment variable holding the API key (openai).
     batch_size : prompts per forward pass (transformers).
+    timeout, max_retries, max_concurrency, retry_after_cap, max_response_bytes, run_deadline :
+        HTTP limits of the openai backend (see :class:`~llmas.backends.openai.OpenAIBackend`);
+        ``None`` keeps its default.  The transformers backend makes no HTTP
+        requests and ignores them.
 
     Raises ``ValueError`` for an unknown kind or an openai backend without
     ``model`` and ``base_url``.
@@ -45,7 +56,10 @@ def make_backend(kind: Any = None, *, model: str | None = None, base_url: str | 
             raise ValueError("the openai backend needs a model name (--model) and a server URL (--base-url)")
         from .openai import OpenAIBackend
 
-        return OpenAIBackend(model, base_url, api_key_env=api_key_env, cache=cache)
+        given = dict(zip(_HTTP_OPTIONS, (timeout, max_retries, max_concurrency, retry_after_cap,
+                                          max_response_bytes, run_deadline), strict=True))
+        http: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        return OpenAIBackend(model, base_url, api_key_env=api_key_env, cache=cache, **http)
     if kind == "transformers":
         from .transformers import TransformersBackend
 
@@ -55,9 +69,12 @@ def make_backend(kind: Any = None, *, model: str | None = None, base_url: str | 
 
 def backend_from_args(args: argparse.Namespace):
     """The backend that the options ``--backend --model --base-url --api-key-env --cache
-    --no-cache --batch-size`` ask for."""
+    --no-cache --batch-size`` ask for, and the HTTP limits ``--timeout --max-retries
+    --max-concurrency --retry-after-cap --max-response-bytes --run-deadline`` where
+    the parser defines them."""
     from ..cache import ResponseCache
 
     cache: Any = False if args.no_cache else (ResponseCache(args.cache) if args.cache else None)
+    http = {k: getattr(args, k, None) for k in _HTTP_OPTIONS}
     return make_backend(args.backend, model=args.model, base_url=args.base_url, cache=cache,
-                        api_key_env=args.api_key_env, batch_size=args.batch_size)
+                        api_key_env=args.api_key_env, batch_size=args.batch_size, **http)

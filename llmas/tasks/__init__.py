@@ -1,36 +1,19 @@
-"""Versioned audit task designs: prompts, parsing schemas, action mappings.
+"""Versioned audit task designs: the :class:`Task` protocol and its registry.
 
 One module per design (:mod:`~llmas.tasks.hate_speech`,
-:mod:`~llmas.tasks.product_quality`, :mod:`~llmas.tasks.budget`); each has
-``NAME``, ``VERSION``, its prompt builders, ``SCHEMA`` and ``design()``.
+:mod:`~llmas.tasks.product_quality`, :mod:`~llmas.tasks.budget`); each defines
+its prompts, schema and action law as module functions and registers a
+:class:`Task` subclass that the pipelines use.  A new design subclasses
+:class:`Task` and is decorated with :func:`register_task`; no pipeline needs
+to change.
 """
 from __future__ import annotations
 
-from types import ModuleType
-
 from . import budget, hate_speech, product_quality
-from .base import Environment
+from .base import Coarsening, Environment, Task, get_task, register_task, task_names
+from .budget import BudgetTask
+from .hate_speech import HateSpeechTask
+from .product_quality import ProductQualityTask
 
-TASKS: dict[str, ModuleType] = {m.NAME: m for m in (hate_speech, product_quality, budget)}
-
-
-def get_task(name: str) -> ModuleType:
-    """The design module of task ``name`` (``hate_speech``, ``product_quality``, ``budget``).
-
-    Returns the module (with ``NAME``, ``VERSION``, ``SCHEMA``, ``design()``, ...);
-    ``ValueError`` for an unknown name.
-
-    Examples
-    --------
-    >>> get_task("hate_speech").NAME
-    'hate_speech'
-    >>> sorted(TASKS) == ["budget", "hate_speech", "product_quality"]
-    True
-    """
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; expected one of {sorted(TASKS)}") from None
-
-
-__all__ = ["Environment", "TASKS", "get_task", "budget", "hate_speech", "product_quality"]
+__all__ = ["Task", "Environment", "Coarsening", "register_task", "get_task", "task_names", "HateSpeechTask",
+           "ProductQualityTask", "BudgetTask", "budget", "hate_speech", "product_quality"]

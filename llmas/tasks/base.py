@@ -1,8 +1,10 @@
-"""Pieces shared by the audit task designs: environments and chat messages."""
+"""The Task protocol of the audit designs, its registry, environments and chat messages."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,155 @@ def system_text(msgs: list[dict[str, str]] | str) -> str | None:
         if m.get("role") == "system":
             return m["content"]
     return None
+
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Coarsening:
+    """A merge of states and observations into coarser labels (used by ``llmsl herd``).
+
+    ``state_map[x]`` / ``obs_map[y]`` give the coarse index (``None``: keep as is).
+    """
+
+    state_map: tuple[int, ...] | None
+    obs_map: tuple[int, ...] | None
+    state_labels: tuple[str, ...] | None
+    obs_labels: tuple[str, ...] | None
+    description: str
+
+
+class Task:
+    """A versioned audit design: one subclass per design, registered by name.
+
+    A task owns everything that turns texts of known state into prompts and
+    replies into actions, so that no pipeline branches on a task's name:
+
+    - ``state_names`` (X), ``action_names`` (A), ``environments`` (the decision
+      problems k = 1..K, each an :class:`Environment`);
+    - the **question form** (exact mode): ``questions`` asked one by one as
+      Yes/No questions (:meth:`question_prompts`), whose P(``choices[0]``) values
+      ``q`` (n, len(questions)) map to action probabilities by :meth:`action_law`;
+    - the **JSON form** (sampled mode): :meth:`json_prompt`, parsed with
+      ``schema`` and mapped to an action by :meth:`action_from_reply`;
+    - the corpus: :meth:`load_corpus` and :meth:`items` (which texts are asked
+      in which environment);
+    - :meth:`design`, the JSON record stored in every report.
+
+    ``kind`` says which analysis the answers feed: ``"ribum"`` (action kernels
+    p_k(a|x), NIAS/NIAC) or ``"budget"`` (GARP/CCEI; see
+    :class:`llmas.tasks.budget.BudgetTask`).  Subclass, set the class
+    attributes, implement the methods, and decorate with :func:`register_task`;
+    the audit, herd and chain commands then accept ``--task NAME``.
+
+    Examples
+    --------
+    >>> from llmas.tasks import get_task
+    >>> t = get_task("hate_speech")
+    >>> t.n_states, t.n_actions, [e.name for e in t.environments]
+    (6, 6, ['neutral', 'protect_users', 'protect_speech'])
+    """
+
+    name: str = ""
+    version: str = "1.0"
+    kind: str = "ribum"
+    description: str = ""
+    state_names: tuple[str, ...] = ()
+    action_names: tuple[str, ...] = ()
+    environments: tuple[Environment, ...] = (Environment("default", "one decision problem"),)
+    questions: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ("Yes", "No")
+    schema: dict[str, Any] = {}
+    coarsenings: dict[str, Coarsening] = {}
+    #: default corpus items per state (``--n``) and reply length in sampled mode
+    default_n: int = 10
+    max_tokens: int = 160
+
+    @property
+    def n_states(self) -> int:
+        return len(self.state_names)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.action_names)
+
+    # ------------------------------------------------------------------ corpus
+    def load_corpus(self, source: str = "bundled", *, path: str | None = None) -> Any:
+        """The labelled corpus (``llmas.corpora.Corpus``): ``source`` names a known corpus, ``path`` a file."""
+        raise NotImplementedError(f"task {self.name!r} has no corpus loader")
+
+    def items(self, corpus: Any) -> tuple[list[tuple[int, int]], list[str]]:
+        """Which texts are asked where: ``(environment index, corpus position)`` pairs and environment names.
+
+        By default every text is asked in every environment.
+        """
+        envs = [e.name for e in self.environments]
+        return [(k, i) for k in range(len(envs)) for i in range(len(corpus))], envs
+
+    def environment(self, corpus: Any, k: int, i: int) -> Environment:
+        """The environment of item ``(k, i)`` (by default ``environments[k]``)."""
+        return self.environments[k]
+
+    # ------------------------------------------------------------------ prompts
+    def question_prompts(self, corpus: Any, i: int, env: Environment) -> list[Messages]:
+        """One Yes/No prompt per entry of ``questions`` about text ``i`` in ``env`` (exact mode)."""
+        raise NotImplementedError(f"task {self.name!r} has no question form")
+
+    def action_law(self, q: np.ndarray) -> np.ndarray:
+        """Action probabilities (n, A) from P(``choices[0]``) of each question, ``q`` of shape (n, len(questions))."""
+        raise NotImplementedError(f"task {self.name!r} has no question form")
+
+    def json_prompt(self, corpus: Any, i: int, env: Environment) -> Messages:
+        """The JSON-form prompt about text ``i`` in ``env`` (sampled mode)."""
+        raise NotImplementedError(f"task {self.name!r} has no JSON form")
+
+    def action_from_reply(self, reply: dict[str, Any]) -> int:
+        """The action of a parsed JSON reply (a dict that matches ``schema``)."""
+        raise NotImplementedError(f"task {self.name!r} has no JSON form")
+
+    def sampling_temperature(self, env: Environment) -> float:
+        """Temperature of sampled replies in ``env``."""
+        return env.temperature
+
+    # ------------------------------------------------------------------ record
+    def design(self) -> dict[str, Any]:
+        """The design as a JSON-ready dict (stored in every report)."""
+        return {"task": self.name, "version": self.version, "kind": self.kind, "description": self.description,
+                "n_states": self.n_states, "n_actions": self.n_actions, "state_names": list(self.state_names),
+                "action_names": list(self.action_names), "questions": list(self.questions),
+                "choices": list(self.choices), "schema": {k: getattr(v, "__name__", str(v))
+                                                          for k, v in self.schema.items()},
+                "environments": [e.to_dict() for e in self.environments]}
+
+    def __repr__(self) -> str:
+        return f"<task {self.name} v{self.version} ({self.kind}): X={self.n_states}, A={self.n_actions}>"
+
+
+_REGISTRY: dict[str, Task] = {}
+
+
+def register_task(cls: type[Task]) -> type[Task]:
+    """Class decorator: register a :class:`Task` subclass under its ``name`` (one instance)."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    _REGISTRY[cls.name] = cls()
+    return cls
+
+
+def get_task(name: str | Task) -> Task:
+    """The registered task called ``name`` (a :class:`Task` instance is returned as is).
+
+    Raises ``ValueError`` naming the known tasks otherwise.
+    """
+    if isinstance(name, Task):
+        return name
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown task {name!r}; expected one of {sorted(_REGISTRY)}") from None
+
+
+def task_names(kind: str | None = None) -> list[str]:
+    """Names of the registered tasks (of one ``kind`` if given)."""
+    return sorted(n for n, t in _REGISTRY.items() if kind is None or t.kind == kind)

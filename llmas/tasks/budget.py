@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Environment, messages
+from .base import Environment, Task, messages, register_task
 
 NAME = "budget"
 VERSION = "1.0"
@@ -193,3 +193,47 @@ def design() -> dict:
         "choice_prompt_example": choice_prompt("risk", PERSONAS[0], 50, 80)[-1]["content"],
         "json_prompt_example": json_prompt("risk", PERSONAS[0], 50, 80)[-1]["content"],
     }
+
+
+@register_task
+class BudgetTask(Task):
+    """The budget-allocation design (Chen et al. 2023) as a :class:`~llmas.tasks.base.Task` of kind ``budget``.
+
+    Subjects are (framing, persona) pairs, each facing :data:`N_BUDGETS` budget
+    lines; the answers feed GARP/CCEI instead of action kernels.
+
+    >>> t = BudgetTask()
+    >>> len(t.subjects(1, seed=0)), t.subjects(1, seed=0)[0][2].shape
+    (4, (25, 2))
+    """
+
+    name = NAME
+    version = VERSION
+    kind = "budget"
+    description = "two-good budget allocations on Choi et al. (2007) budget lines, four framings, personas"
+    choices = CHOICES
+    schema = SCHEMA
+    environments = tuple(Environment(f, f"budget framing: {f}") for f in FRAMINGS)
+    default_n = 1
+    max_tokens = 40
+
+    def subjects(self, n: int, *, seed: int) -> list[tuple[str, str, np.ndarray]]:
+        """``n`` subjects per framing: (framing, persona, budget-line intercepts (T, 2))."""
+        out = []
+        for f_idx, framing in enumerate(FRAMINGS):
+            for j in range(n):
+                lines = budget_lines(N_BUDGETS, seed=np.random.default_rng([seed, f_idx, j]))
+                out.append((framing, PERSONAS[j % len(PERSONAS)], lines))
+        return out
+
+    def choice_prompt(self, framing: str, persona: str, M: float, N: float) -> list[dict[str, str]]:
+        return choice_prompt(framing, persona, M, N)
+
+    def budget_json_prompt(self, framing: str, persona: str, M: float, N: float) -> list[dict[str, str]]:
+        return json_prompt(framing, persona, M, N)
+
+    def share_from_probs(self, probs, rule: str = "mean") -> np.ndarray:
+        return share_from_probs(probs, rule)
+
+    def design(self) -> dict:
+        return {**super().design(), **design()}

@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Environment, messages
+from .base import Coarsening, Environment, Task, messages, register_task
 
 NAME = "hate_speech"
 VERSION = "1.0"
@@ -252,3 +252,50 @@ def design() -> dict:
         "environments": [e.to_dict() for e in ENVIRONMENTS],
         "prior": "state frequencies of the corpus",
     }
+
+
+@register_task
+class HateSpeechTask(Task):
+    """The hate-speech design as a :class:`~llmas.tasks.base.Task` (see the module docstring).
+
+    >>> t = HateSpeechTask()
+    >>> t.action_law(np.array([[0.5, 0, 0, 0, 0.5]])).tolist()
+    [[0.25, 0.25, 0.0, 0.0, 0.0, 0.5]]
+    """
+
+    name = NAME
+    version = VERSION
+    description = "six-level hate-speech rating of texts under three framings of the moderation stakes"
+    state_names = STATE_NAMES
+    action_names = ACTION_NAMES
+    environments = ENVIRONMENTS
+    questions = ACTION_FLAGS
+    choices = YES_NO
+    schema = SCHEMA
+    coarsenings = {
+        "binary": Coarsening((0, 1, 1, 1, 1, 1), (0, 1, 1, 1, 1, 1), ("not hateful", "hateful"),
+                             ("no flag", "flagged"), "states {0} vs {1..5}; observation: any of the first five "
+                                                     "flags true"),
+    }
+    default_n = 10
+    max_tokens = 160
+
+    def load_corpus(self, source: str = "bundled", *, path: str | None = None):
+        from ..corpora import load_hate_speech
+
+        return load_hate_speech(source, path=path)
+
+    def question_prompts(self, corpus, i: int, env: Environment) -> list[list[dict[str, str]]]:
+        return [question_prompt(corpus.texts[i], flag, env) for flag in ACTION_FLAGS]
+
+    def action_law(self, q: np.ndarray) -> np.ndarray:
+        return action_probs_from_yes(q)
+
+    def json_prompt(self, corpus, i: int, env: Environment) -> list[dict[str, str]]:
+        return json_prompt(corpus.texts[i], env)
+
+    def action_from_reply(self, reply: dict) -> int:
+        return int(action_from_flags(reply))
+
+    def design(self) -> dict:
+        return {**super().design(), **design()}

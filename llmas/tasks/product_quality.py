@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Environment, messages
+from .base import Coarsening, Environment, Task, messages, register_task
 
 NAME = "product_quality"
 VERSION = "1.0"
@@ -158,3 +158,66 @@ def design() -> dict:
         "environments": [e.to_dict() for e in ENVIRONMENTS],
         "prior": "state frequencies of the corpus",
     }
+
+
+@register_task
+class ProductQualityTask(Task):
+    """The product-quality design as a :class:`~llmas.tasks.base.Task` (see the module docstring).
+
+    Environments are the review's star rating, so each review is asked in its
+    own environment only (:meth:`items`).
+
+    >>> t = ProductQualityTask()
+    >>> t.n_states, t.n_actions, len(t.environments)
+    (2, 8, 5)
+    """
+
+    name = NAME
+    version = VERSION
+    description = "good versus bad product from a customer review; environments = the review's star rating"
+    state_names = STATE_NAMES
+    action_names = ACTION_NAMES
+    environments = ENVIRONMENTS
+    questions = ACTION_FLAGS
+    choices = YES_NO
+    schema = SCHEMA
+    coarsenings = {
+        "binary": Coarsening(None, tuple(a & 1 for a in range(8)), None, ("not recommended", "recommended"),
+                             "observation: would_recommend"),
+    }
+    default_n = 4
+    max_tokens = 80
+
+    def load_corpus(self, source: str = "bundled", *, path: str | None = None):
+        from ..corpora import load_product_reviews
+
+        return load_product_reviews(source, path=path)
+
+    def items(self, corpus) -> tuple[list[tuple[int, int]], list[str]]:
+        if corpus.environments is None or corpus.products is None:
+            raise ValueError("product-review corpora need product names and star ratings")
+        present = sorted(set(corpus.environments.tolist()))
+        envs = [f"stars_{s}" for s in present]
+        return [(present.index(int(corpus.environments[i])), i) for i in range(len(corpus))], envs
+
+    def environment(self, corpus, k: int, i: int) -> Environment:
+        return ENVIRONMENTS[int(corpus.environments[i]) - 1]
+
+    def question_prompts(self, corpus, i: int, env: Environment) -> list[list[dict[str, str]]]:
+        return [question_prompt(corpus.texts[i], corpus.products[i], int(corpus.environments[i]), flag)
+                for flag in ACTION_FLAGS]
+
+    def action_law(self, q: np.ndarray) -> np.ndarray:
+        return action_probs_from_yes(q)
+
+    def json_prompt(self, corpus, i: int, env: Environment) -> list[dict[str, str]]:
+        return json_prompt(corpus.texts[i], corpus.products[i], int(corpus.environments[i]))
+
+    def sampling_temperature(self, env: Environment) -> float:
+        return 0.7
+
+    def action_from_reply(self, reply: dict) -> int:
+        return int(action_from_flags(reply))
+
+    def design(self) -> dict:
+        return {**super().design(), **design()}

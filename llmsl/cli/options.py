@@ -1,0 +1,158 @@
+"""Options shared by every ``llmsl`` command, declared once.
+
+Each command module declares only its own options and calls the helpers here
+for the rest, so the backend options, the output folder, seeds and verbosity
+are spelled, documented and validated the same way everywhere.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_common", "add_backend", "backend_from_args", "check_out_dir", "configure_logging",
+           "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "probability", "CommandError"]
+
+
+class CommandError(Exception):
+    """An expected failure of a command: printed as one line on stderr, exit code 2."""
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def _number(kind, lo: float, lo_open: bool, what: str):
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if isinstance(v, float) and not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        if v < lo or (lo_open and v == lo):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+
+    parse.__name__ = what
+    return parse
+
+
+positive_int = _number(int, 1, False, "an integer >= 1")
+nonnegative_int = _number(int, 0, False, "an integer >= 0")
+positive_float = _number(float, 0.0, True, "a number > 0")
+nonnegative_float = _number(float, 0.0, False, "a number >= 0")
+
+
+def probability(text: str) -> float:
+    """A number in [0, 1]."""
+    v = nonnegative_float(text)
+    if v > 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return v
+
+
+# --------------------------------------------------------------------------- option groups
+
+
+def add_common(parser: argparse.ArgumentParser, command: str, *, seed: bool = True) -> None:
+    """``--out``, ``--seed``, ``--quiet``, ``-v`` and ``--debug``."""
+    g = parser.add_argument_group("output and verbosity")
+    g.add_argument("--out", default=f"report-{command}", metavar="DIR",
+                   help=f"report folder, created if needed and checked writable before any work "
+                        f"(default: ./report-{command})")
+    if seed:
+        g.add_argument("--seed", type=nonnegative_int, default=0,
+                       help="master seed of every random draw (subsamples, sampling, bootstraps, simulations); "
+                            "the same seed reproduces the same numbers (default: 0)")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bars and no summary on stdout")
+    g.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log what happens (-v: retries, fallbacks, cache use; -vv: every request)")
+    g.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
+
+
+def add_backend(parser: argparse.ArgumentParser) -> None:
+    """The options that choose and tune the model backend."""
+    g = parser.add_argument_group("model backend")
+    g.add_argument("--backend", choices=["transformers", "openai"], default=None,
+                   help="transformers: a local model (default: the embedded SmolLM2-135M-Instruct); "
+                        "openai: any OpenAI-compatible server (implied by --base-url)")
+    g.add_argument("--model", default=None,
+                   help="local model folder, .gguf file or Hugging Face id (transformers), or the server's model "
+                        "name (openai)")
+    g.add_argument("--base-url", default=None, metavar="URL",
+                   help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (implies --backend openai)")
+    g.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="NAME",
+                   help="environment variable that holds the API key; the key itself is never written anywhere "
+                        "(default: OPENAI_API_KEY)")
+    g.add_argument("--batch-size", type=positive_int, default=16, metavar="N",
+                   help="prompts per forward pass (transformers) or per batch of requests (default: 16)")
+    g.add_argument("--cache", default=None, metavar="FILE",
+                   help="response cache file (default: responses.sqlite in the user cache folder)")
+    g.add_argument("--no-cache", action="store_true", help="do not cache answers (an interrupted run cannot resume)")
+    g.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="overall deadline of one request, connection and every read included (openai; "
+                        "default: the backend's, 60 s)")
+    g.add_argument("--max-retries", type=nonnegative_int, default=None, metavar="N",
+                   help="retries of a failed request (429, 5xx, time-out, dropped connection; default: 4)")
+    g.add_argument("--max-concurrency", type=positive_int, default=None, metavar="N",
+                   help="requests in flight at once (openai; default: 16)")
+    g.add_argument("--retry-after-cap", type=nonnegative_float, default=None, metavar="SECONDS",
+                   help="longest wait a server's Retry-After may impose before a retry (default: 30 s)")
+    g.add_argument("--max-response-mb", type=positive_float, default=None, metavar="MB",
+                   help="largest reply accepted; a longer one is a counted failure and is never stored "
+                        "(default: 4 MB)")
+    g.add_argument("--run-deadline", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop asking the model after this many seconds; answers received are kept in the cache")
+
+
+def backend_from_args(args: argparse.Namespace):
+    """The backend the options of :func:`add_backend` ask for (the model loads lazily, on the first cache miss)."""
+    from llmas.backends.factory import make_backend
+    from llmas.cache import ResponseCache
+
+    cache: Any = False if args.no_cache else (ResponseCache(args.cache) if args.cache else None)
+    tuning = {"timeout": args.timeout, "max_retries": args.max_retries, "max_concurrency": args.max_concurrency,
+              "retry_after_cap": args.retry_after_cap, "run_deadline": args.run_deadline,
+              "max_response_bytes": None if args.max_response_mb is None else int(args.max_response_mb * 2 ** 20)}
+    tuning = {k: v for k, v in tuning.items() if v is not None}
+    return make_backend(args.backend, model=args.model, base_url=args.base_url, cache=cache,
+                        api_key_env=args.api_key_env, batch_size=args.batch_size, **tuning)
+
+
+# --------------------------------------------------------------------------- checks and logging
+
+
+def check_out_dir(path: str | os.PathLike) -> Path:
+    """Create the output folder if needed and check that files can be written in it.
+
+    Raises :class:`CommandError` naming the folder otherwise, before any work starts.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"output folder {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot write to the output folder {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Route the ``llmsl``, ``llmas``, ``ribum``... loggers to stderr at the level ``-v`` asks for."""
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    if quiet and verbose <= 0:
+        level = logging.ERROR
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for name in ("llmsl", "llmas", "ribum", "sociallearn", "control", "macro"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = [handler]
+        lg.setLevel(level)
+        lg.propagate = False

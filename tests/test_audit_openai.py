@@ -1,0 +1,77 @@
+"""``llmsl audit`` against an OpenAI-compatible server (real HTTP on 127.0.0.1).
+
+The server answers ``/v1/chat/completions`` with the replies of a planted
+Shannon rational-inattention rater (some replies malformed), so the sampled
+JSON path of the audit runs end to end over HTTP, through the cache.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from llmsl.audit import synthetic as syn
+from llmsl.cli import main
+
+
+@pytest.fixture
+def planted_server():
+    agent = syn.planted_rational(malformed=0.1)
+    hits = {"n": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if not self.path.endswith("/chat/completions"):
+                self.send_response(404)
+                self.end_headers()
+                return
+            hits["n"] += 1
+            try:
+                text = agent.complete(body["messages"], temperature=body.get("temperature", 1.0),
+                                      top_p=body.get("top_p", 1.0), max_tokens=body.get("max_tokens", 256),
+                                      seed=body.get("seed"))
+            except ValueError:  # not a corpus prompt (the audit's log-probability probe)
+                text = "No"
+            out = json.dumps({"choices": [{"index": i, "message": {"role": "assistant", "content": text},
+                                           "finish_reason": "stop"} for i in range(body.get("n", 1))]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", hits
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_audit_over_openai_compatible_http(planted_server, tmp_path, monkeypatch):
+    url, hits = planted_server
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    args = ["audit", "--task", "hate_speech", "--base-url", url, "--model", "planted", "--n", "2",
+            "--samples", "3", "--n-boot", "10", "--cache", str(tmp_path / "c.sqlite"), "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "r1")]) == 0
+    rep = json.loads((tmp_path / "r1" / "report.json").read_text())
+    n = 2 * 6 * 3 * 3
+    assert rep["model"]["backend"] == "openai" and rep["mode"] == "sampling"
+    # n replies plus the probe that found no echo log-probabilities (answered by sampling)
+    assert rep["n_calls"] == n + 1 and hits["n"] == n + 1
+    assert rep["parse"]["n_total"] == n and 0 < rep["parse"]["n_failed"] < 0.3 * n
+    assert np.asarray(rep["results"]["counts"]).sum() == rep["parse"]["n_ok"]
+    assert rep["parameters"]["decoding"]["top_p"] == 0.7
+    assert rep["results"]["bootstrap"]["kind"].startswith("response bootstrap")
+    # rerun: everything from the cache, nothing sent to the server
+    assert main(args + ["--out", str(tmp_path / "r2")]) == 0
+    rep2 = json.loads((tmp_path / "r2" / "report.json").read_text())
+    assert rep2["n_calls"] == 0 and hits["n"] == n + 1
+    assert rep2["results"] == rep["results"]
