@@ -193,8 +193,9 @@ def exact_value(
             ev_lo = ev_lo + sig[..., y] * _child(lo, y, h)
         up = np.minimum(stop, cont + rho * ev_up)
         lo = np.minimum(stop, cont + rho * ev_lo)
-    upper = up.reshape(up.shape[0], -1)[:, 0].copy()
-    lower = lo.reshape(lo.shape[0], -1)[:, 0].copy()
+    n = pis.shape[0]
+    upper = np.asarray(up).reshape(n, -1)[:, 0].copy()
+    lower = np.asarray(lo).reshape(n, -1)[:, 0].copy()
     return ExactValue(pis, lower, upper, H, rho**H * gap0, n_nodes)
 
 

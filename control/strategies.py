@@ -119,4 +119,4 @@ def tp2_stopping_problems(draw, min_obs: int = 2, max_obs: int = 4, max_discount
     c10 = draw(st.floats(0.2, 2.0))
     d = draw(st.floats(0.01, 0.5))
     rho = draw(discounts(0.3, max_discount))
-    return StoppingProblem.from_misclassification(B, [[0.0, c01], [c10, 0.0]], d, rho)
+    return StoppingProblem.from_misclassification(B, np.array([[0.0, c01], [c10, 0.0]]), d, rho)

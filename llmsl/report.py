@@ -41,12 +41,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from llmsl_core import to_jsonable
 
 __all__ = ["Report", "Verdict", "Section", "Table", "Figure", "Provenance", "to_jsonable", "package_versions",
            "git_commit", "fmt"]
@@ -59,43 +61,6 @@ PACKAGES = ("llmsl", "numpy", "scipy", "cvxpy", "highspy", "pandas", "torch", "t
 
 
 # --------------------------------------------------------------------------- plain values
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert ``obj`` to plain JSON values; non-finite floats become ``None``.
-
-    Handles objects with ``to_dict()``, dataclasses, mappings, sequences, numpy
-    arrays and scalars, paths and sets.  JSON has no NaN, so a reader never
-    mistakes a missing value for a number; ``json.dumps(to_jsonable(x),
-    allow_nan=False)`` always succeeds.
-
-    >>> to_jsonable({"a": np.array([1.0, np.nan]), 2: np.int64(3), "c": (np.bool_(True),)})
-    {'a': [1.0, None], '2': 3, 'c': [True]}
-    """
-    if obj is None or isinstance(obj, (str, bool)):
-        return obj
-    if isinstance(obj, (int, np.integer)) and not isinstance(obj, np.bool_):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, (complex, np.complexfloating)):
-        raise TypeError(f"complex value {obj!r} has no JSON form")
-    if hasattr(obj, "to_dict") and not isinstance(obj, type):
-        return to_jsonable(obj.to_dict())
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return to_jsonable(asdict(obj))
-    return str(obj)
 
 
 def package_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str | None]:

@@ -6,21 +6,35 @@ plots, audits) are imported lazily so ``import macro`` stays fast.
 """
 from __future__ import annotations
 
+from .bandit import BanditPlanner, RegretCurves, regret_curves
 from .config import EconomyConfig
 from .economy import Economy, EconomyResult, initial_skills
-from .households import (ConstantHouseholds, HouseholdPolicy, MonthOutcome, Observation,
-                         PeerInfluence, RuleHouseholds)
-from .metrics import (AnnualIndicators, CurveFit, annual_indicators, fit_curve, okun_law,
-                      phillips_curve, summarize_seeds)
-from .monetary import TaylorRule
-from .bandit import BanditPlanner, RegretCurves, regret_curves
 from .elasticity import ElasticityEstimate, FlatTaxWelfare, flat_tax_welfare, measure_labor_elasticity
+from .households import ConstantHouseholds, HouseholdPolicy, MonthOutcome, Observation, PeerInfluence, RuleHouseholds
+from .metrics import AnnualIndicators, CurveFit, annual_indicators, fit_curve, okun_law, phillips_curve, summarize_seeds
+from .monetary import TaylorRule
+from .planner import (
+    FixedPlanner,
+    LLMPlanner,
+    Planner,
+    RandomPlanner,
+    RegretResult,
+    SaezPlanner,
+    default_candidates,
+    optimize_rates_spsa,
+    regret_study,
+)
+from .tax import (
+    US2018_ANNUAL_CUTOFFS,
+    US2018_MONTHLY_CUTOFFS,
+    US2018_RATES,
+    TaxSchedule,
+    bracket_tax,
+    marginal_rate,
+    saez_rates,
+)
 from .vote import VotedPlanner, majority, self_interest_votes
-from .planner import (FixedPlanner, LLMPlanner, Planner, RandomPlanner, RegretResult, SaezPlanner,
-                      default_candidates, optimize_rates_spsa, regret_study)
 from .welfare import SocialWelfare
-from .tax import (US2018_ANNUAL_CUTOFFS, US2018_MONTHLY_CUTOFFS, US2018_RATES, TaxSchedule,
-                  bracket_tax, marginal_rate, saez_rates)
 
 __all__ = [
     "EconomyConfig", "Economy", "EconomyResult", "initial_skills",

@@ -37,7 +37,7 @@ def budgets(result, household: int) -> tuple[np.ndarray, np.ndarray]:
     hours = result.config.hours
     w = h["skill"][:, household]
     full = hours * w
-    tau = np.array([bracket_tax(f, result.tax_cutoffs, r) for f, r in zip(full, result.tax_rates)]) / full
+    tau = np.array([bracket_tax(f, result.tax_cutoffs, r) for f, r in zip(full, result.tax_rates, strict=False)]) / full
     net_wage = np.maximum(w * (1.0 - tau), 1e-9)
     p = np.column_stack([m["price"], net_wage, np.ones_like(w)])
     r_t = m["interest_rate"] * (((np.arange(result.n_months) + 1) % result.config.months_per_year) == 0)

@@ -24,8 +24,8 @@ regret; b < 1 sublinear.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -187,17 +187,23 @@ def default_planners(interval: int, initials=("US2018 x1", "flat 0%")) -> dict[s
 
     Example
     -------
-    >>> sorted(default_planners(6, initials=("flat 0%",)))
-    ['eps=0.05 from flat 0%', 'eps=0.1 from flat 0%', 'eps=0.2 from flat 0%', 'eps=1/k from flat 0%', 'greedy from flat 0%']
+    >>> for name in sorted(default_planners(6, initials=("flat 0%",))):
+    ...     print(name)
+    eps=0.05 from flat 0%
+    eps=0.1 from flat 0%
+    eps=0.2 from flat 0%
+    eps=1/k from flat 0%
+    greedy from flat 0%
     """
+    def make(eps: float, init: str, decay: bool = False) -> Callable[[], Planner]:
+        return lambda: BanditPlanner(epsilon=eps, decay=decay, interval=interval, initial=init)
+
     out: dict[str, Callable[[], Planner]] = {}
     for init in initials:
-        out[f"greedy from {init}"] = (lambda init=init: BanditPlanner(epsilon=0.0, interval=interval, initial=init))
+        out[f"greedy from {init}"] = make(0.0, init)
         for e in (0.05, 0.1, 0.2):
-            out[f"eps={e:g} from {init}"] = (lambda e=e, init=init: BanditPlanner(epsilon=e, interval=interval,
-                                                                                  initial=init))
-        out[f"eps=1/k from {init}"] = (lambda init=init: BanditPlanner(epsilon=1.0, decay=True, interval=interval,
-                                                                       initial=init))
+            out[f"eps={e:g} from {init}"] = make(e, init)
+        out[f"eps=1/k from {init}"] = make(1.0, init, decay=True)
     return out
 
 

@@ -18,15 +18,16 @@ and reports the maximizing rate and whether it is interior.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
 from .metrics import _nan_to_none, _t_interval
 
 
-def _flat_runs(config, make_households: Callable, rates, seeds, what: Callable[[object], float]) -> np.ndarray:
+def _flat_runs(config, make_households: Callable, rates, seeds, what: Callable[[Any], float]) -> np.ndarray:
     """what(result) for every (seed, flat rate): array (S, R)."""
     from .economy import Economy
     from .planner import FixedPlanner
@@ -165,7 +166,7 @@ class FlatTaxWelfare:
     welfare_function: dict
 
     def summary(self) -> str:
-        cells = ", ".join(f"{100 * r:.0f}%: {m:.3f}" for r, m in zip(self.rates, self.mean))
+        cells = ", ".join(f"{100 * r:.0f}%: {m:.3f}" for r, m in zip(self.rates, self.mean, strict=False))
         return (f"Welfare of flat taxes over {len(self.seeds)} seeds: {cells}; optimum "
                 f"{100 * self.best_rate:.0f}% ({'interior' if self.interior else 'at the edge of the grid'}); "
                 f"per-seed optima {[round(100 * r) for r in self.best_rate_per_seed]} %")
@@ -174,7 +175,7 @@ class FlatTaxWelfare:
         return _nan_to_none(dict(self.__dict__))
 
 
-def flat_tax_welfare(config, make_households: Callable, rates=np.arange(0.0, 0.61, 0.1), seeds=range(5),
+def flat_tax_welfare(config, make_households: Callable, rates=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), seeds=range(5),
                      welfare=None, burn_in: int = 12) -> FlatTaxWelfare:
     """Social welfare of each flat tax rate (months after ``burn_in``), over seeds.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,13 +23,13 @@ class MacroReport:
     results: list
     seeds: list
     wall_time_s: list
-    indicators: object
-    phillips: object
-    okun: object
-    audit: object | None = None
-    regret: object | None = None
+    indicators: Any
+    phillips: Any
+    okun: Any
+    audit: Any = None
+    regret: Any = None
     extra: dict = field(default_factory=dict)
-    studies: object | None = None
+    studies: Any = None
 
     def summary(self) -> str:
         r0 = self.results[0]
@@ -126,7 +127,7 @@ def social_herding(results) -> dict | None:
         return None
     n = np.array([h["n_months"] for h in hs], dtype=float)
     w = n / n.sum()
-    out = {"n_months": int(n.sum()), "n_runs": len(hs)}
+    out: dict[str, Any] = {"n_months": int(n.sum()), "n_runs": len(hs)}
     for k in ("p_cascade", "p_wrong_cascade", "exact_p_cascade", "exact_p_wrong_cascade", "mean_share_correct",
               "share_up_months"):
         out[k] = float(np.dot(w, [h[k] for h in hs]))
@@ -267,10 +268,10 @@ class PlannerStudies:
         Parameters of the studies (seeds, grids, periods).
     """
 
-    elasticity: object
-    flat_tax: object
+    elasticity: Any
+    flat_tax: Any
     saez: dict
-    regret: object
+    regret: Any
     vote: dict
     config: dict
 
@@ -298,7 +299,7 @@ def run_studies(config: EconomyConfig, make_households: Callable, seeds=range(5)
                 regret_period: int = 6, vote_interval: int = 12,
                 elasticity_rates=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
                 flat_rates=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), burn_in: int = 12,
-                planners: dict | None = None) -> PlannerStudies:
+                planners: dict | None = None, n_boot: int = 500) -> PlannerStudies:
     """Run the planner experiments on rule-based (or any vectorized) households.
 
     1. :func:`~macro.elasticity.measure_labor_elasticity` over ``seeds``;
@@ -317,7 +318,7 @@ def run_studies(config: EconomyConfig, make_households: Callable, seeds=range(5)
     >>> from macro import EconomyConfig, RuleHouseholds
     >>> st = run_studies(EconomyConfig(n_households=10, n_months=24), RuleHouseholds, seeds=[0, 1],
     ...                  regret_seeds=[0, 1], elasticity_rates=(0.0, 0.5), flat_rates=(0.0, 0.5, 0.9),
-    ...                  planners={}, burn_in=0)
+    ...                  planners={}, burn_in=0, n_boot=10)
     >>> sorted(st.to_dict())
     ['config', 'elasticity', 'flat_tax', 'regret', 'saez', 'vote']
     """
@@ -348,7 +349,8 @@ def run_studies(config: EconomyConfig, make_households: Callable, seeds=range(5)
             "approval_rates": ar, "mean_approval": float(np.mean(ar)) if ar else float("nan"),
             "rule": "strict majority (approvals > N/2); self-interest votes at last month's incomes",
             "votes": votes}
-    rc = regret_curves(config, make_households, planners, seeds=regret_seeds, period=regret_period, welfare=welfare)
+    rc = regret_curves(config, make_households, planners, seeds=regret_seeds, period=regret_period, welfare=welfare,
+                       n_boot=n_boot)
     cfg = {"seeds": seeds, "regret_seeds": list(regret_seeds), "regret_period": regret_period,
            "vote_interval": vote_interval, "elasticity_rates": list(elasticity_rates),
            "flat_rates": list(flat_rates), "burn_in": burn_in, "welfare": welfare.to_dict(),

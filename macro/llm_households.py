@@ -17,7 +17,13 @@ falls back to its **previous valid decision**, or to ``initial_decision``
 (default work 1, consumption 0.5) if it never had one. Calls for all households
 of a month (and for all reflections) go to the backend in one
 ``complete_batch``, which batches forward passes and caches every answer, so a
-rerun with the same seed is served from the cache.
+rerun with the same seed is served from the cache (for speed on CPU give the backend a
+``batch_size`` of at least N, so that a month is one forward batch).
+
+Votes (:class:`macro.vote.VotedPlanner`): each household gets a ballot with its after-tax
+pay and the lump-sum rebate under the current and the proposed schedule, and all ballots
+of a vote go to the backend in one ``choice_probs(prompts, ["Yes", "No"])`` call;
+household i approves iff P(Yes) > 1/2.
 """
 from __future__ import annotations
 
@@ -105,7 +111,8 @@ class LLMHouseholds(HouseholdPolicy):
         if not hasattr(backend, "complete_batch"):
             raise ValueError("backend must be an llmas Backend (with complete_batch)")
         self.backend = backend
-        self.memory, self.reflection_interval, self.peer_sample = int(memory), int(reflection_interval), int(peer_sample)
+        self.memory, self.reflection_interval = int(memory), int(reflection_interval)
+        self.peer_sample = int(peer_sample)
         if int(reflection_tokens) != reflection_tokens or reflection_tokens < 1:
             raise ValueError(f"reflection_tokens must be a positive integer, got {reflection_tokens}")
         self.reflection_tokens, self.reflection_chars = int(reflection_tokens), int(reflection_chars)
@@ -202,7 +209,7 @@ class LLMHouseholds(HouseholdPolicy):
                     self.failures.append({"month": obs.month, "household": i, "raw": reply,
                                           "reason": str(getattr(err, "reason", err))})
                 work[i], cons[i] = self.last_valid[i]
-        self.transcripts = list(zip(prompts, replies))
+        self.transcripts = list(zip(prompts, replies, strict=False))
         self._consumption = cons
         return work
 

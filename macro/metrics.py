@@ -230,12 +230,14 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
     if len(xs) != len(ys):
         raise ValueError(f"xs and ys must list the same number of seeds, got {len(xs)} and {len(ys)}")
     px, py, pk, per_seed, slopes = [], [], [], [], []
-    for k, (x, y) in enumerate(zip(xs, ys)):
+    for k, (x, y) in enumerate(zip(xs, ys, strict=False)):
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         if x.shape != y.shape:
             raise ValueError(f"seed {k}: x and y shapes differ, {x.shape} vs {y.shape}")
         ok = np.isfinite(x) & np.isfinite(y)
-        px.append(x[ok]); py.append(y[ok]); pk.append(np.full(ok.sum(), k))
+        px.append(x[ok])
+        py.append(y[ok])
+        pk.append(np.full(ok.sum(), k))
         if ok.sum() >= 3 and np.ptp(x[ok]) > 0 and np.ptp(y[ok]) > 0:
             per_seed.append(float(stats.pearsonr(x[ok], y[ok]).statistic))
         else:

@@ -21,8 +21,9 @@ the schedule as an SPSA problem via :func:`control.spsa`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class SaezPlanner(Planner):
         z = np.array(h["income"]).ravel()
         rates = np.array(economy._rates)
         tau = np.concatenate([marginal_rate(np.array(zz), economy.tax_cutoffs, rr)
-                              for zz, rr in zip(h["income"], rates)])
+                              for zz, rr in zip(h["income"], rates, strict=False)])
         ok = (z > 0) & (tau < 1)
         x = np.log(1 - tau[ok])
         if ok.sum() < 10 or np.std(x) < 1e-6:

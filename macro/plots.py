@@ -31,7 +31,7 @@ def plot_series(results, path) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
     keys = [("inflation", "annual price inflation"), ("unemployment", "unemployment rate"),
             ("real_gdp_growth", "real GDP growth"), ("wage_inflation", "wage inflation")]
-    for ax, (k, title) in zip(axes.ravel(), keys):
+    for ax, (k, title) in zip(axes.ravel(), keys, strict=False):
         for r in results:
             v = getattr(r.annual(), k)
             # A series with one finite value would draw nothing as a line: always mark the points.

@@ -166,7 +166,8 @@ class ExpectationChannel:
         times = [r["cascade_at"] for r in m if r["cascade_at"] >= 0]
         return _nan_to_none({
             "n_months": n, "share_up_months": float(states.mean()), "p_cascade": float(casc.mean()),
-            "p_wrong_cascade": float(wrong.mean()), "se_wrong_cascade": float(np.sqrt(wrong.mean() * (1 - wrong.mean()) / n)),
+            "p_wrong_cascade": float(wrong.mean()),
+            "se_wrong_cascade": float(np.sqrt(wrong.mean() * (1 - wrong.mean()) / n)),
             "exact_p_cascade": exact_casc, "exact_p_wrong_cascade": exact_wrong,
             "mean_cascade_at": float(np.mean(times)) if times else float("nan"),
             "mean_share_correct": float(np.mean([r["share_correct"] for r in m])),

@@ -115,7 +115,7 @@ class TaxSchedule:
     def __call__(self, income) -> np.ndarray:
         return bracket_tax(income, self.cutoffs, self.rates)
 
-    def with_rates(self, rates) -> "TaxSchedule":
+    def with_rates(self, rates) -> TaxSchedule:
         return TaxSchedule(self.cutoffs, np.asarray(rates, dtype=float))
 
 

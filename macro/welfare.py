@@ -52,10 +52,7 @@ class SocialWelfare:
         """u_it for arrays of consumption units and labor (same shape)."""
         x = np.maximum(np.asarray(consumption, dtype=float), 0.0)
         l = np.asarray(worked, dtype=float)
-        if self.eta == 1.0:
-            cu = np.log1p(x)
-        else:
-            cu = ((1.0 + x) ** (1.0 - self.eta) - 1.0) / (1.0 - self.eta)
+        cu = np.log1p(x) if self.eta == 1.0 else ((1.0 + x) ** (1.0 - self.eta) - 1.0) / (1.0 - self.eta)
         return cu - self.labor_cost * l ** self.labor_exponent
 
     def household_weights(self, income) -> np.ndarray:

@@ -140,7 +140,7 @@ def strongly_connected(W: np.ndarray, *, overwrite: bool = False) -> tuple[np.nd
         pivot = int(np.argmax(score))
         comp = _reach(W, pivot, alive) & _reach(WT, pivot, alive)
         labels[comp] = next_label
-        next_label += 1
+        next_label += 1  # noqa: SIM113 (continues after the loop)
         size = int(comp.sum())
         if size > 1:
             on_cycle[comp] = True
@@ -220,3 +220,14 @@ def diagonal_bits(B: np.ndarray) -> np.ndarray:
     idx = np.arange(T)
     words = B[idx // 64, :, idx]  # (T, N)
     return ((words >> (idx % 64).astype(np.uint64)[:, None]) & np.uint64(1)).astype(bool).T
+
+
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def popcount_sum(B: np.ndarray, axis) -> np.ndarray:
+    """Sum of set bits of a uint64 array over ``axis`` (np.bitwise_count where numpy has it, numpy >= 2)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(B).sum(axis=axis, dtype=np.int64)
+    bytes_ = np.ascontiguousarray(B).view(np.uint8).reshape(*B.shape, 8)
+    return _POPCOUNT8[bytes_].sum(axis=-1, dtype=np.int64).sum(axis=axis, dtype=np.int64)

@@ -288,7 +288,7 @@ def _restrict(R: np.ndarray, thr: float) -> np.ndarray | None:
     Arcs between different components can lie on no cycle at any lower
     threshold, so they are set to +inf.
     """
-    labels, on_cycle = strongly_connected(R <= thr, overwrite=True)
+    labels, on_cycle = strongly_connected(thr >= R, overwrite=True)
     nodes = np.flatnonzero(on_cycle)
     if nodes.size == 0:
         return None
@@ -368,10 +368,7 @@ def ccei(prices, quantities) -> float:
     lo = -np.inf
     cand = None
     while True:
-        if cand is None:
-            cand = sub[(sub > lo) & (sub < hi)]
-        else:
-            cand = cand[(cand > lo) & (cand < hi)]
+        cand = sub[(sub > lo) & (sub < hi)] if cand is None else cand[(cand > lo) & (cand < hi)]
         if cand.size == 0:
             break
         r = float(np.partition(cand, (cand.size - 1) // 2)[(cand.size - 1) // 2])

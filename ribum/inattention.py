@@ -81,14 +81,27 @@ to test depends on how many unknowns are allowed:
 Normalisation subtleties of the shared test. (i) Adding c(x) to r, or c_k(x) to
 Delta_k, changes nothing (posterior and joint weights of a state cancel between
 actions), so only the differences of Delta_k across actions matter: "a bonus
-for the correct label" equals "a penalty for every wrong one". (ii) Pairs of
-environments facing the *same* problem (Delta_k - Delta_j a function of x
-alone) with the same strategy are exempt from the margin as above; a pair with
-different incentives and the same strategy is not: Caplin & Dean's NIAC holds
-there only with equality, and SPEC 1c makes a strict response to incentives
-the content of a pass. An agent that gathers no information in every
-environment (one action, whatever the incentives) therefore gets m* = 0: its
-data are weakly consistent (m = 0 is always feasible) but show no response.
+for the correct label" equals "a penalty for every wrong one". (ii) Two environments with the
+same attention strategy (the same revealed posteriors) satisfy NIAC only with
+equality for *every* rational agent (same strategy, same cost, V_kj = G_k), so
+that pair cannot carry a margin. Such pairs are exempt (kept with margin 0,
+as in the per-environment test), with one exception that SPEC 1c asks for:
+*identical* behaviour (same actions, same probabilities) although the
+incentives changed the relative payoffs of the actions taken (Delta_k -
+Delta_j is not, per state, constant over the actions used). No agent with a
+smooth, strictly convex attention cost does that (a Shannon agent's
+p(a|x) = p(a) exp(r_k(x, a) / lambda_I) / Z moves with those payoffs), so the
+pair keeps its margin and such data get m* = 0: an agent that ignores the
+stated incentives fails. Exempt, on the other hand, and necessarily so for a
+sound test: an agent that keeps one action whatever the stakes, or switches
+its uninformed action with them (information too costly at every stake
+shown), and incentives that differ only on actions never taken (in the
+hate-speech incentive design of :mod:`llmas.tasks.incentives` the stakes
+change only the payoff of leaving a hateful comment up; Shannon agents that
+never do so keep one strategy, and two thirds of them failed before this
+rule). Such passes rest on NIAS alone; the power report
+(:func:`ribum.ribum_power`) says how little they mean. ``notes`` names the
+pairs that force m* = 0.
 (iii) NIAS is kept in posterior form as above, so its margin is in the units
 of r, comparable with the per-environment test.
 """
@@ -481,10 +494,36 @@ def _clean_margin(m) -> float:
     return m if m > 0.0 else 0.0
 
 
-def _same_problem(incentives: np.ndarray, atol: float = SAME_STRATEGY_ATOL) -> np.ndarray:
-    """(K, K) bool: environments whose incentives differ only by a state-dependent constant c(x)."""
-    d = incentives - incentives.mean(axis=2, keepdims=True)  # remove c_k(x)
-    return np.all(np.abs(d[:, None] - d[None, :]) <= atol, axis=(2, 3))
+def _shared_exempt(joint: np.ndarray, incentives: np.ndarray) -> np.ndarray:
+    """(K, K) bool: NIAC pairs of the shared test that carry no margin (module docstring, (ii)).
+
+    Pairs with the same revealed attention strategy are exempt, except when the
+    behaviour is identical (same joint table, same actions) although the
+    incentives changed the relative payoffs of the actions taken.
+    """
+    identical = np.all(np.abs(joint[:, None] - joint[None, :]) <= SAME_STRATEGY_ATOL, axis=(2, 3))
+    return _same_strategy(joint) & ~(identical & ~_same_problem(incentives, joint))
+
+
+def _same_problem(incentives: np.ndarray, joint: np.ndarray | None = None,
+                  atol: float = SAME_STRATEGY_ATOL) -> np.ndarray:
+    """(K, K) bool: environments whose incentives differ only by a state-dependent constant c(x).
+
+    With ``joint`` (K, X, A), only the actions that environment k or j uses
+    (p(a) > atol) count: incentives that differ only on actions neither
+    environment takes need not change a rational agent's strategy (module
+    docstring).
+    """
+    D = incentives[:, None] - incentives[None, :]  # (K, K, X, A)
+    if joint is None:
+        used = np.ones(D.shape, dtype=bool)
+    else:
+        u = joint.sum(axis=1) > atol  # (K, A)
+        used = np.broadcast_to((u[:, None] | u[None, :])[:, :, None, :], D.shape)
+    hi = np.where(used, D, -np.inf).max(axis=3)
+    lo = np.where(used, D, np.inf).min(axis=3)
+    flat = (hi - lo <= atol) | ~used.any(axis=3)  # per state: constant over the used actions
+    return np.all(flat, axis=2)
 
 
 class SharedRibumLP(RibumLP):
@@ -503,8 +542,9 @@ class SharedRibumLP(RibumLP):
         NIAC  (k, j != k):  -sum_{x,a} p_k(x,a) (r(x,a) + lambda Delta_k(x,a)) + kappa_k - kappa_j
                             + sum_a t[j,a,k] + mask_kj m <= 0
 
-    ``mask_kj`` = 0 only for pairs that face the same decision problem
-    (Delta_k - Delta_j a function of x alone) with the same attention strategy.
+    ``mask_kj`` = 0 for pairs with the same attention strategy, unless their
+    behaviour is identical although the incentives changed the relative
+    payoffs of the actions taken (module docstring, (ii)).
     The sparsity pattern depends on (K, X, A) only; :meth:`set_incentives`
     fixes Delta, and :meth:`solve_highs` re-solves for new kernels by refilling
     the values (what :func:`ribum.ribum_power` and :func:`ribum.bootstrap_ribum`
@@ -521,7 +561,6 @@ class SharedRibumLP(RibumLP):
         if self.incentives.shape != (K, X, A):
             raise ValueError(f"incentives must have shape (K, X, A) = {(K, X, A)}, got {self.incentives.shape}")
         self.max_scale = float(max_scale)
-        self._same_problem = _same_problem(self.incentives)
         super().__init__(K, X, A, objective)
 
     def _pattern(self) -> None:
@@ -584,7 +623,7 @@ class SharedRibumLP(RibumLP):
         vals += [joint[j, :, a2].ravel(), F[j, a2, k2, b2], -np.ones(j.size)]
         kk, jj = self._niac_kj
         own = np.einsum("kxa,kxa->k", joint, D)
-        mask = 1.0 - (_same_strategy(joint) & self._same_problem).astype(float)
+        mask = 1.0 - _shared_exempt(joint, D).astype(float)
         n = kk.size
         vals += [-joint[kk].reshape(n, X * A).ravel(), -own[kk], np.ones(n), -np.ones(n), np.ones(n * A),
                  mask[kk, jj]]
@@ -811,11 +850,13 @@ def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str 
         shared = {"baseline": r, "scale": lam, "incentives": delta, "max_scale": max_scale}
     res = _result(p, pi, m_star, util, kappa, status, name, used, tol, method, shared=shared)
     if delta is not None:
-        frozen = _same_strategy(pi[None, :, None] * p) & ~_same_problem(delta)
+        joint = pi[None, :, None] * p
+        frozen = _same_strategy(joint) & ~_shared_exempt(joint, delta)
         pairs = [(int(k), int(j)) for k, j in np.argwhere(np.triu(frozen, 1))]
         if pairs:
-            notes.append(f"environments {pairs} use the same attention strategy under different incentives: the "
-                         "data show no response to the incentives there, so m* = 0 (weakly consistent at best)")
+            notes.append(f"environments {pairs} behave identically although the incentives change the payoffs of "
+                         "the actions taken: the data show no response to the incentives there, so m* = 0 (weakly "
+                         "consistent at best)")
     res.notes = notes
     if keep.size < X_full:
         res = _expand_states(res, keep, X_full, pi_full=pi_full, delta_full=delta_full)
@@ -844,7 +885,7 @@ def _result(p, pi, m_star, util, kappa, status, name, objective, tol, method="",
     joint = pi[None, :, None] * p
     same = _same_strategy(joint)
     if shared is not None:
-        same = same & _same_problem(shared["incentives"])
+        same = _shared_exempt(joint, shared["incentives"])
     target = np.where(same, 0.0, m_star)
     bind_nias = np.argwhere(ns <= m_star + BINDING_TOL)
     bind_niac = np.argwhere(cs <= target + BINDING_TOL)

@@ -95,8 +95,8 @@ def houtman_maks(prices, quantities, *, max_component: int = 300, solver: str | 
         pc, xc = p[comp], x[comp]
         E = pc @ xc.T
         d = np.diag(E)
-        weak = E <= ((1 + RTOL) * d)[:, None]
-        strict = E < ((1 - RTOL) * d)[:, None]
+        weak = ((1 + RTOL) * d)[:, None] >= E
+        strict = ((1 - RTOL) * d)[:, None] > E
         np.fill_diagonal(weak, False)
         np.fill_diagonal(strict, False)
         U = cp.Variable(n)
@@ -105,12 +105,12 @@ def houtman_maks(prices, quantities, *, max_component: int = 300, solver: str | 
         tw, hw = np.nonzero(weak & ~strict)
         if tw.size:
             D, B = _incidence(tw, hw, n)
-            cons.append(D @ U >= B @ z - 2)
+            cons.append(B @ z - 2 <= D @ U)
         ts, hs = np.nonzero(strict)
         if ts.size:
             D, B = _incidence(ts, hs, n)
             eps = 1.0 / n
-            cons.append(D @ U >= eps - (1 + eps) * (2 - B @ z))
+            cons.append(eps - (1 + eps) * (2 - B @ z) <= D @ U)
         prob = cp.Problem(cp.Maximize(cp.sum(z)), cons)
         _solve(prob, name, "houtman_maks MILP")
         keep = np.asarray(z.value) > 0.5
@@ -190,7 +190,7 @@ _VARIAN_ENUMERATE = 4096
 
 
 def _acyclic(R: np.ndarray, e: np.ndarray) -> bool:
-    return not strongly_connected(R < e[:, None])[1].any()
+    return not strongly_connected(e[:, None] > R)[1].any()
 
 
 def _varian_component(R: np.ndarray, solver, *, enumerate_limit: int = _VARIAN_ENUMERATE) -> np.ndarray:
@@ -237,7 +237,7 @@ def _varian_milp(R: np.ndarray, levels: list[np.ndarray], solver) -> np.ndarray:
     zi = np.array([start[t] + int(np.searchsorted(levels[t], R[t, s])) for t, s in zip(ts, hs, strict=True)], dtype=int)
     if ts.size:
         D, _ = _incidence(ts, hs, n)
-        cons.append(D @ U >= gap - (1 + gap) * (1 - z[zi]))
+        cons.append(gap - (1 + gap) * (1 - z[zi]) <= D @ U)
     prob = cp.Problem(cp.Maximize(steps @ z), cons)
     _solve(prob, _milp_solver(solver), "varian_index MILP")
     zv = np.asarray(z.value) > 0.5
@@ -296,8 +296,8 @@ def money_pump_index(prices, quantities, *, max_length: int | None = None, max_c
             truncated = True
         E = p[comp] @ x[comp].T
         d = np.diag(E)
-        weak = E <= ((1 + RTOL) * d)[:, None]
-        strict = E < ((1 - RTOL) * d)[:, None]
+        weak = ((1 + RTOL) * d)[:, None] >= E
+        strict = ((1 - RTOL) * d)[:, None] > E
         np.fill_diagonal(weak, False)
         succ = [np.flatnonzero(weak[i]) for i in range(comp.size)]
         for start in range(comp.size):

@@ -45,6 +45,7 @@ import numpy as np
 from ._graph import closure_bits as _closure
 from ._graph import diagonal_bits as _diagonal
 from ._graph import pack_rows as _pack_rows
+from ._graph import popcount_sum
 from ._validation import _as_float_array, check_efficiency, check_positive_int, check_rng, scale_budget_data
 from .budget import RTOL
 
@@ -80,7 +81,7 @@ def _garp_ccei_block(p: np.ndarray, x: np.ndarray, e: float, want_ccei: bool, rt
     n, T, _ = p.shape
     E = np.matmul(p, x.transpose(0, 2, 1))
     d = np.einsum("ntg,ntg->nt", p, x)
-    W = E <= ((e + rtol) * d)[:, :, None]
+    W = ((e + rtol) * d)[:, :, None] >= E
     idx = np.arange(T)
     W[:, idx, idx] = False
     B = _closure(W)
@@ -91,7 +92,7 @@ def _garp_ccei_block(p: np.ndarray, x: np.ndarray, e: float, want_ccei: bool, rt
         # n_violations = #{(s, t): s P0 t and t R* s}: row t of R* AND row t of P0^T, popcounted;
         # ST[n, t, s] = (s P0_e t) is the strict relation, transposed.
         ST = np.less(E[on].transpose(0, 2, 1), ((e - rtol) * d[on])[:, None, :], order="C")
-        viol[on] = np.bitwise_count(B[:, on] & _pack_rows(ST)).sum(axis=(0, 2), dtype=np.int64)
+        viol[on] = popcount_sum(B[:, on] & _pack_rows(ST), axis=(0, 2))
     cc = None
     if want_ccei:
         cc = np.ones(n)
@@ -117,7 +118,7 @@ def _ccei_cyclic(E: np.ndarray, d: np.ndarray) -> np.ndarray:
     R[:, idx, idx] = np.inf
     hi = np.minimum(np.maximum(R, R.transpose(0, 2, 1)).min(axis=(1, 2)), 1.0)
     b = hi.copy()
-    below = R < hi[:, None, None]
+    below = hi[:, None, None] > R
     on = _diagonal(_closure(below))
     rest = np.flatnonzero(on.any(axis=1))
     if rest.size:
@@ -142,7 +143,7 @@ def _ccei_cyclic(E: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def _relation1(E, d, rtol):
-    W = E <= ((1.0 + rtol) * d)[:, :, None]
+    W = ((1.0 + rtol) * d)[:, :, None] >= E
     idx = np.arange(E.shape[1])
     W[:, idx, idx] = False
     return W
@@ -205,14 +206,22 @@ def _panel_garp_ccei(p, x, e, want_ccei, chunk_size):
 
 def _check_stack(prices, quantities, labels) -> tuple[np.ndarray, np.ndarray]:
     """Validate stacked budget data (N, T, G) like :func:`ribum._validation.check_budget_data`."""
-    p = _as_float_array(prices, "prices", 3)
-    x = _as_float_array(quantities, "quantities", 3)
-    if p.shape != x.shape:
-        raise ValueError(f"prices and quantities must have the same shape (N, T, G); got {p.shape} and {x.shape}")
-
     def who(n: int, t: int) -> str:
         lab = n if labels is None else labels[n]
         return f"subject {lab!r}, observation {t}"
+
+    arrays = []
+    for value, name in ((prices, "prices"), (quantities, "quantities")):
+        a = _as_numeric(value, name).astype(np.float64, copy=False)
+        if a.ndim != 3 or a.size == 0:
+            raise ValueError(f"{name} must be a non-empty 3-D array (N, T, G), got shape {a.shape}")
+        if not np.all(np.isfinite(a)):
+            n, t, _ = (int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            raise ValueError(f"{name} contains NaN or infinite values ({who(n, t)})")
+        arrays.append(a)
+    p, x = arrays
+    if p.shape != x.shape:
+        raise ValueError(f"prices and quantities must have the same shape (N, T, G); got {p.shape} and {x.shape}")
 
     if np.any(p <= 0):
         n, t, _ = (int(i) for i in np.argwhere(p <= 0)[0])
@@ -279,26 +288,40 @@ def _frame_values(df, cols, name):
 
 
 def _groups_from_list(data):
-    """Data sets of possibly different lengths, grouped by T."""
-    by_T: dict[tuple[int, int], list[int]] = {}
+    """Data sets of possibly different lengths, grouped by T (validated per group in :func:`_check_stack`)."""
+    by_shape: dict[tuple[int, ...], list[int]] = {}
     arrs = []
     for i, item in enumerate(data):
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise ValueError(f"data[{i}] must be a (prices, quantities) pair")
-        p = _as_float_array(item[0], f"prices of data[{i}]", 2)
-        x = _as_float_array(item[1], f"quantities of data[{i}]", 2)
+        p, x = _as_numeric(item[0], f"prices of data[{i}]"), _as_numeric(item[1], f"quantities of data[{i}]")
+        if p.ndim != 2 or p.size == 0:
+            raise ValueError(f"prices of data[{i}] must be a non-empty 2-D array (T, G), got shape {p.shape}")
         if p.shape != x.shape:
             raise ValueError(f"data[{i}]: prices and quantities must have the same shape (T, G); "
                              f"got {p.shape} and {x.shape}")
         arrs.append((p, x))
-        by_T.setdefault(p.shape, []).append(i)
+        by_shape.setdefault(p.shape, []).append(i)
     if not arrs:
         raise ValueError("data is an empty list")
     groups = []
-    for _, ids in sorted(by_T.items()):
+    for _, ids in sorted(by_shape.items()):
         sid = np.asarray(ids)
         groups.append((sid, np.stack([arrs[i][0] for i in ids]), np.stack([arrs[i][1] for i in ids])))
     return list(range(len(arrs))), groups
+
+
+def _as_numeric(a, name: str) -> np.ndarray:
+    """A real numeric array, without copying (full checks follow on the stacked group)."""
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must be real, got a complex array (dtype {arr.dtype})")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    return arr
 
 
 def _panel_input(data, subject, prices, quantities):
@@ -310,9 +333,8 @@ def _panel_input(data, subject, prices, quantities):
         raise ValueError("subject=, prices= and quantities= name DataFrame columns; data is not a DataFrame")
     if (isinstance(data, tuple) and len(data) == 2 and all(isinstance(a, np.ndarray) for a in data)
             and data[0].ndim == 3):
-        p = _as_float_array(data[0], "prices", 3)
-        N = p.shape[0]
-        return list(range(N)), [(np.arange(N), p, data[1])], "subject"
+        N = data[0].shape[0]
+        return list(range(N)), [(np.arange(N), data[0], data[1])], "subject"
     if isinstance(data, (tuple, list)):
         labels, groups = _groups_from_list(data)
         return labels, groups, "subject"

@@ -37,6 +37,7 @@ __all__ = [
     "leontief_data",
     "afriat_concave_data",
     "rational_budget_data",
+    "random_budget_data",
     "PlantedViolation",
     "planted_violation",
     "InattentiveAgent",
@@ -143,6 +144,25 @@ def afriat_concave_data(draw, min_obs: int = 2, max_obs: int = 8, min_goods: int
     x = draw(_positive((T, G)))
     k = np.argmin(c[None, :] + x @ b.T, axis=1)
     return b[k], x
+
+
+@st.composite
+def random_budget_data(draw, min_obs: int = 2, max_obs: int = 8, min_goods: int = 2, max_goods: int = 4):
+    """Arbitrary budget data: positive prices and bundles with no behavioural model behind them.
+
+    Serves the statements that hold for all data: ``0 < CCEI <= 1`` with GARP
+    holding just below it (Afriat 1972), Houtman-Maks = 1 iff GARP, the money
+    pump is positive iff GARP fails, Bronars' power lies in [0, 1]. Mixed with
+    :func:`rational_budget_data` and :func:`planted_violation` it covers both
+    outcomes of every test. Example property: ``0 < ccei(p, x) <= 1``.
+
+    Returns
+    -------
+    (prices, quantities) : two (T, G) arrays
+    """
+    T = draw(st.integers(min_obs, max_obs))
+    G = draw(st.integers(min_goods, max_goods))
+    return draw(_positive((T, G))), draw(_positive((T, G)))
 
 
 def rational_budget_data(min_obs: int = 2, max_obs: int = 8, min_goods: int = 2, max_goods: int = 4):
@@ -364,7 +384,7 @@ def _quadratic_optimum(r: np.ndarray, pi0: float, lam: float) -> tuple[np.ndarra
                 continue
             lhs = alpha[b] - alpha[a] + beta[b] * d - 2.0 * lam * d * d
             m1 = (beta[a] - lhs / d) / (4.0 * lam)
-            if 0.0 <= m1 and m1 + d <= 1.0:
+            if m1 >= 0.0 and m1 + d <= 1.0:
                 cands.append((m1, m1 + d))
     best: tuple[float, float] | None = None
     best_val = N(pi0)

@@ -35,6 +35,23 @@ from .estimation import (
 )
 from .reveal import RevealResult, simulate_reveal_policy
 from .information import Informativeness, informativeness, mutual_information, rank_one_distance
+from .chains import (
+    CascadeThreshold,
+    ChainAnalysis,
+    ChainData,
+    analyze_chains,
+    cascade_threshold,
+    public_beliefs,
+    wilson_interval,
+)
+from .social_models import (
+    CANDIDATE_MODELS,
+    ModelFit,
+    SocialModelComparison,
+    chain_log_likelihood,
+    fit_social_models,
+)
+from .testing import scripted_chains
 
 __all__ = [
     "SocialLearningModel",
@@ -66,4 +83,17 @@ __all__ = [
     "Informativeness",
     "mutual_information",
     "rank_one_distance",
+    "ChainData",
+    "analyze_chains",
+    "ChainAnalysis",
+    "cascade_threshold",
+    "CascadeThreshold",
+    "public_beliefs",
+    "wilson_interval",
+    "fit_social_models",
+    "SocialModelComparison",
+    "ModelFit",
+    "chain_log_likelihood",
+    "CANDIDATE_MODELS",
+    "scripted_chains",
 ]

@@ -120,22 +120,23 @@ def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray,
     >>> round(float(lo), 4), round(float(hi), 4)
     (0.4902, 0.9433)
     """
-    from scipy.stats import norm
+    from scipy.special import ndtri
 
     level = _check_level(level)
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
     if np.any(n < 0) or np.any(k < 0) or np.any(k > n + 1e-9):
         raise ValueError("wilson_interval needs 0 <= successes <= trials")
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, k / np.where(n > 0, n, 1.0), 0.5)
         nn = np.where(n > 0, n, 1.0)
         den = 1 + z * z / nn
         mid = (p + z * z / (2 * nn)) / den
         half = z * np.sqrt(np.clip(p * (1 - p) / nn + z * z / (4 * nn * nn), 0.0, None)) / den
-    lo = np.where(n > 0, np.clip(mid - half, 0.0, 1.0), 0.0)
-    hi = np.where(n > 0, np.clip(mid + half, 0.0, 1.0), 1.0)
+    # k = 0 and k = n give the end points 0 and 1 exactly (round-off would move them slightly)
+    lo = np.where((n > 0) & (k > 0), np.clip(mid - half, 0.0, 1.0), 0.0)
+    hi = np.where((n > 0) & (k < n), np.clip(mid + half, 0.0, 1.0), 1.0)
     return lo, hi
 
 
@@ -243,7 +244,7 @@ class ChainData:
         np.put_along_axis(T, self.actions[:, :, None], 1.0, axis=2)
         return T
 
-    def subset(self, chains) -> "ChainData":
+    def subset(self, chains) -> ChainData:
         """The chains with the given indices (repeats allowed: a bootstrap resample)."""
         idx = np.asarray(chains, dtype=np.int64)
         return ChainData(self.states[idx], self.actions[idx], self.priors[idx],
@@ -412,7 +413,8 @@ class ChainAnalysis:
         for g in self.groups:
             o, p = g.observed, g.predicted
             pr = np.array2string(g.prior, precision=2, separator=",")
-            lines.append(f"{pr:>16} {g.n_chains:5d} {o['p_herd']:6.3f} [{o['p_herd_ci'][0]:.3f},{o['p_herd_ci'][1]:.3f}]"
+            lines.append(f"{pr:>16} {g.n_chains:5d} {o['p_herd']:6.3f} "
+                         f"[{o['p_herd_ci'][0]:.3f},{o['p_herd_ci'][1]:.3f}]"
                          f"  {p['p_herd']:6.3f} {o['p_wrong_herd']:6.3f} [{o['p_wrong_herd_ci'][0]:.3f},"
                          f"{o['p_wrong_herd_ci'][1]:.3f}]  {p['p_wrong_herd']:6.3f} "
                          f"{o['mean_herd_time']:9.3f} {p['mean_herd_time']:6.3f}")
@@ -440,7 +442,9 @@ def analyze_chains(data: ChainData, model: SocialLearningModel, *, min_run: int 
     herd-time distribution. Predicted: the same statistics on ``n_sim`` chains
     simulated from the Bayesian model ``model`` (the likelihood ``B`` estimated
     without history) with the observed states, and the exact SPEC-cascade law
-    (static state) from :func:`~sociallearn.cascade_distribution`.
+    (static state) from :func:`~sociallearn.cascade_distribution`. Herds are
+    read from the realized actions (the histories the agents saw), also when
+    the data hold action probabilities.
 
     Parameters
     ----------
@@ -583,7 +587,10 @@ class CascadeThreshold:
 
     def summary(self) -> str:
         ci = self.threshold_interval
-        fmt = (lambda v: "none" if v is None else f"{v:g}")
+
+        def fmt(v):
+            return "none" if v is None else f"{v:g}"
+
         lines = ["Empirical cascade threshold (lead in the history at which agents stop following their signal)",
                  "=" * 78,
                  f"threshold: {fmt(self.threshold)}  [{100 * self.level:g}% bootstrap: {fmt(ci[0])}, {fmt(ci[1])}]"
@@ -604,7 +611,7 @@ class CascadeThreshold:
 
 def _first_below_half(S: np.ndarray, N: np.ndarray, leads: np.ndarray, min_count: float) -> np.ndarray:
     """Smallest lead with N >= min_count and S / N < 1/2, per row; inf where none."""
-    ok = (N >= min_count) & (N > 0)
+    ok = (min_count <= N) & (N > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         below = ok & (S < 0.5 * N)
     first = np.argmax(below, axis=-1)
@@ -631,11 +638,11 @@ def cascade_threshold(data: ChainData, model: SocialLearningModel, *, level: flo
 
     Examples
     --------
-    BHW agents with the coin-flip tie rule follow a disagreeing signal half
-    the time at lead 1 and never at lead 2:
+    BHW agents who break ties by their own signal follow a disagreeing signal
+    at lead 1 and never at lead 2:
 
     >>> from sociallearn.testing import scripted_chains
-    >>> m = SocialLearningModel.binary_symmetric(0.7)
+    >>> m = SocialLearningModel.binary_symmetric(0.7, tie_rule="own_signal")
     >>> d = scripted_chains("bayes", m, [0.5, 0.5], 300, 8, seed=1)
     >>> ct = cascade_threshold(d, m, n_boot=200, seed=0)
     >>> ct.threshold, ct.threshold_bayes, ct.threshold_interval

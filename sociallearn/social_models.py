@@ -316,28 +316,42 @@ class ModelFit:
 
 
 def _fit_tremble(T: np.ndarray, Q: np.ndarray, A: int) -> tuple[float, float]:
-    """MLE of epsilon in ``q_eps = (1 - eps) q + eps / A`` (concave); returns (eps, loglik)."""
-    from scipy.optimize import brentq
+    """MLE of epsilon in ``q_eps = (1 - eps) q + eps / A``; returns (eps, loglik).
 
+    The log-likelihood ``sum t log q_eps`` is concave in ``eps``, so its
+    derivative is decreasing and its root is found by safeguarded Newton steps.
+    """
     pos = T > 0
     t, q = T[pos], Q[pos]
-
-    def grad(e):
-        return float(np.sum(t * (1.0 / A - q) / ((1.0 - e) * q + e / A)))
+    d = 1.0 / A - q
 
     def ll(e):
         v = (1.0 - e) * q + e / A
         return -math.inf if np.any(v <= 0) else float(np.sum(t * np.log(v)))
 
-    if np.all(q > 0) and grad(0.0) <= 0:
+    def grad(e):
+        v = np.maximum((1.0 - e) * q + e / A, 1e-300)
+        r = t * d / v
+        return float(np.sum(r)), -float(np.sum(r * d / v))
+
+    if np.all(q > 0) and grad(0.0)[0] <= 0:
         return 0.0, ll(0.0)
-    if grad(1.0) >= 0:
+    if grad(1.0)[0] >= 0:
         return 1.0, ll(1.0)
-    lo = 0.0 if np.all(q > 0) else 1e-300
-    while grad(lo) <= 0:  # only reachable through round-off
-        lo = lo * 10 if lo > 0 else 1e-300
-    eps = brentq(grad, lo, 1.0, xtol=1e-14, rtol=1e-12)
-    return float(eps), ll(eps)
+    lo, hi, e = 0.0, 1.0, 0.5
+    for _ in range(200):
+        g, h = grad(e)
+        if g > 0:
+            lo = e
+        else:
+            hi = e
+        step = e - g / h if h < 0 else math.nan
+        e_new = step if lo < step < hi else 0.5 * (lo + hi)
+        if abs(e_new - e) < 1e-15 or hi - lo < 1e-15:
+            e = e_new
+            break
+        e = e_new
+    return float(e), ll(e)
 
 
 class _LogitProblem:
@@ -375,7 +389,7 @@ class _LogitProblem:
         scale = float(np.max(np.abs(np.concatenate([ell, lam, [tau]]))))
         self.beta_max = float(beta_max) if beta_max is not None else (100.0 / scale if scale > 0 else 100.0)
 
-    def _eval(self, ws: np.ndarray, betas: np.ndarray):
+    def _eval(self, ws: np.ndarray, betas: np.ndarray, eps0: np.ndarray | None = None):
         """Log-likelihood maximized over the lapse, for weights (K,) and precisions (K, M): (ll, eps), each (K, M)."""
         from scipy.special import expit
 
@@ -386,14 +400,15 @@ class _LogitProblem:
         t1, t0 = self.t1, self.t0
         eps = np.zeros(S1.shape[0])
         if self.lapse:
-            eps = self._lapse(S1, S0)
+            start = None if eps0 is None else np.broadcast_to(eps0[:, None], betas.shape).ravel()
+            eps = self._lapse(S1, S0, start)
         e = eps[:, None]
         q1 = np.maximum((1 - e) * S1 + 0.5 * e, 1e-300)
         q0 = np.maximum((1 - e) * S0 + 0.5 * e, 1e-300)
         ll = (t1 * np.log(q1) + t0 * np.log(q0)).sum(axis=-1)
         return ll.reshape(betas.shape), eps.reshape(betas.shape)
 
-    def _lapse(self, S1: np.ndarray, S0: np.ndarray) -> np.ndarray:
+    def _lapse(self, S1: np.ndarray, S0: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
         """MLE of the lapse for each row of choice probabilities (m, n): the log-likelihood
         ``sum t1 log((1-e) S1 + e/2) + t0 log((1-e) S0 + e/2)`` is concave in ``e``; its
         derivative is solved by safeguarded Newton steps on the rows where the root is inside (0, 1)."""
@@ -415,7 +430,7 @@ class _LogitProblem:
         eps = np.where(g_lo > 0, np.where(g_hi >= 0, 1.0, 0.5), 0.0)
         idx = np.flatnonzero((g_lo > 0) & (g_hi < 0))
         lo, hi = np.zeros(idx.size), np.ones(idx.size)
-        e = np.full(idx.size, 0.5)
+        e = np.full(idx.size, 0.5) if start is None else np.clip(start[idx], 1e-6, 1 - 1e-6)
         s1, s0 = S1[idx], S0[idx]
         for _ in range(60):
             if idx.size == 0:
@@ -427,7 +442,8 @@ class _LogitProblem:
                 step = e - g / h
             ok = np.isfinite(step) & (step > lo) & (step < hi)
             e_new = np.where(ok, step, 0.5 * (lo + hi))
-            done = (np.abs(e_new - e) < 1e-10) | (hi - lo < 1e-10)
+            # concavity bounds the log-likelihood lost by stopping: |g| (hi - lo)
+            done = (np.abs(e_new - e) < 1e-12) | (np.abs(g) * (hi - lo) < 1e-10)
             eps[idx[done]] = e_new[done]
             keep = ~done
             idx, e, lo, hi, s1, s0 = idx[keep], e_new[keep], lo[keep], hi[keep], s1[keep], s0[keep]
@@ -442,13 +458,15 @@ class _LogitProblem:
         """
         ws = np.atleast_1d(np.asarray(ws, dtype=np.float64))
         K = ws.size
-        grid = np.concatenate([[0.0], self.beta_max * np.geomspace(1e-4, 1.0, 25)])
+        grid = np.concatenate([[0.0], self.beta_max * np.geomspace(1e-4, 1.0, 17)])
         betas = np.broadcast_to(grid, (K, grid.size))
+        eps0 = None
         for _ in range(7):
-            ll, eps = self._eval(ws, betas)
+            ll, eps = self._eval(ws, betas, eps0)
             j = np.argmax(ll, axis=1)
             rows = np.arange(K)
             best = (ll[rows, j], betas[rows, j], eps[rows, j])
+            eps0 = eps[rows, j]
             lo = betas[rows, np.maximum(j - 1, 0)]
             hi = betas[rows, np.minimum(j + 1, betas.shape[1] - 1)]
             betas = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 9)[None, :]
@@ -484,7 +502,7 @@ def _crossing(prob: _LogitProblem, cut: float, a: float, b: float) -> float:
 
 
 def _fit_logit(model, prep, level, w_bounds, beta_max, n_grid, lapse, interval=True):
-    from scipy.stats import chi2
+    from scipy.special import ndtri
 
     prob = _LogitProblem(model, prep, beta_max, lapse)
     lo_b, hi_b = w_bounds
@@ -503,7 +521,7 @@ def _fit_logit(model, prep, level, w_bounds, beta_max, n_grid, lapse, interval=T
         a, b = float(ws[max(j - 1, 0)]), float(ws[min(j + 1, ws.size - 1)])
     _, beta_hat, eps_hat = prob.profile(w_hat)
     identified = bool(prof.max() - prof.min() > 1e-8)
-    cut = ll_hat - chi2.ppf(level, 1) / 2.0
+    cut = ll_hat - float(ndtri(0.5 + level / 2)) ** 2 / 2.0  # chi2_1 quantile = squared normal quantile
     lower = upper = None
     if identified and interval:
         below = np.flatnonzero((prof < cut) & (grid < w_hat))
@@ -573,7 +591,8 @@ class SocialModelComparison:
             "best_model": self.best_model, "lr_tests": self.lr_tests,
             "herding_strength": self.herding_strength,
             "herding_strength_interval": list(self.herding_strength_interval),
-            "herding_strength_level": self.level, "herding_fit": self.herding_fit, "n_chains": self.n_chains, "n_agents": self.n_agents,
+            "herding_strength_level": self.level, "herding_fit": self.herding_fit,
+            "n_chains": self.n_chains, "n_agents": self.n_agents,
             "n_observations": self.n_observations, "likelihood_kind": self.likelihood_kind,
             "signals_known": self.signals_known, "notes": self.notes})
 
@@ -596,10 +615,17 @@ class SocialModelComparison:
         if self.herding_strength is None:
             lines.append("herding strength: not available / not identified")
         else:
-            fmt = (lambda v, s: s if v is None else f"{v:.3f}")
+
+            def fmt(v, s):
+                return s if v is None else f"{v:.3f}"
+
             lines.append(f"herding strength w = {self.herding_strength:.3f} "
                          f"[{100 * self.level:g}% profile likelihood: {fmt(lo, '-inf')}, {fmt(hi, '+inf')}]"
                          "  (0 ignores others, 1 Bayesian, >1 over-herds)")
+            if self.herding_fit is not None:
+                h = self.herding_fit
+                lines.append(f"  estimated in {h['model']}: log-lik {h['log_likelihood']:.3f}, beta {h['beta']:.4g}, "
+                             f"lapse {h['lapse']:.4g}")
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -670,7 +696,7 @@ def fit_social_models(data: ChainData, model: SocialLearningModel, *, models=CAN
     fits: dict[str, ModelFit] = {}
     notes: list[str] = []
     lr_tests: list[dict] = []
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # chi-square survival function
 
     def add(name, ll, k, params, desc):
         fits[name] = ModelFit(name, float(ll), int(k), 2 * k - 2 * ll, k * math.log(n_obs) - 2 * ll, params, desc)
@@ -679,6 +705,8 @@ def fit_social_models(data: ChainData, model: SocialLearningModel, *, models=CAN
              "copy_last": "copy the previous action, tremble epsilon",
              "majority": "follow the majority of the history (ties: own signal), tremble epsilon"}
     sensor_tremble = None
+    herding: tuple = (None, (None, None))
+    herding_fit: dict | None = None
     for name in models:
         if name in ("bayes", "copy_last", "majority") or (name == "sensor" and sensor == "bayes"):
             Q = _mix(prep, _tables(name, model, data, prep))
@@ -726,7 +754,7 @@ def fit_social_models(data: ChainData, model: SocialLearningModel, *, models=CAN
             for w0, llw in ((0.0, hs["ll_w0"]), (1.0, hs["ll_w1"])):
                 stat = max(0.0, 2.0 * (hs["ll"] - llw))
                 lr_tests.append({"null": f"{name_h}(w={w0:g})", "alternative": name_h, "statistic": stat, "df": 1,
-                                 "p_value": float(chi2.sf(stat, 1))})
+                                 "p_value": float(chdtrc(1, stat))})
             herding_fit = {"model": name_h, "log_likelihood": hs["ll"], "n_params": 3 if herding_lapse else 2,
                            "weight": hs["w"], "beta": hs["beta"], "lapse": hs["lapse"],
                            "beta_at_bound": hs["beta_at_bound"],
@@ -737,11 +765,11 @@ def fit_social_models(data: ChainData, model: SocialLearningModel, *, models=CAN
         df = fits["sensor"].n_params - 1
         if df > 0 and math.isfinite(stat):
             lr_tests.append({"null": "sensor(D0 with tremble)", "alternative": "sensor(free table)",
-                             "statistic": max(0.0, stat), "df": df, "p_value": float(chi2.sf(max(0.0, stat), df))})
-    if "logit" not in fits:
-        herding = (None, (None, None))
-        herding_fit = None
+                             "statistic": max(0.0, stat), "df": df, "p_value": float(chdtrc(df, max(0.0, stat)))})
     best = min(fits, key=lambda k: fits[k].aic)
+    close = sorted((k for k in fits if k != best and fits[k].aic - fits[best].aic < 2.0), key=lambda k: fits[k].aic)
+    if close:
+        notes.append(f"{', '.join(close)} within 2 AIC units of {best}: the data do not distinguish them")
     kind = ("expected (soft-count) log-likelihood under the agents' action probabilities"
             if data.action_probs is not None else "exact log-likelihood of the observed actions")
     comp = SocialModelComparison(fits=fits, best_model=best, lr_tests=lr_tests, herding_strength=herding[0],

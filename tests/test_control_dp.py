@@ -125,7 +125,7 @@ def test_three_state_simplex_grid():
     v_bf = brute_force_histories(prob, np.full(3, 1 / 3), 8)
     assert v_bf - 0.8**8 * 5 - 5e-3 <= vi.value([1 / 3, 1 / 3, 1 / 3])[0] <= v_bf + 5e-3
     with pytest.raises(ValueError, match="X = 2"):
-        vi.continue_region
+        _ = vi.continue_region
 
 
 def test_policy_regions_and_values_are_consistent():

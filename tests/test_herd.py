@@ -92,7 +92,7 @@ def test_load_responses_labels_and_errors(tmp_path):
     h.write_text("state,label\n7,0\n")
     with pytest.raises(ValueError, match="outside"):
         load_responses(h)
-    with pytest.raises(ValueError, match="unknown herding task"):
+    with pytest.raises(ValueError, match="unknown task"):
         get_herd_task("nope")
 
 
@@ -154,13 +154,16 @@ def test_analyze_herding_bad_input():
 
 
 def test_report_writes_json_md_png(tmp_path):
-    from llmsl.herd.pipeline import write_herd_report
+    from llmsl.herd.report import herd_report
 
     rep = analyze_herding(exact_sensor(0.8), priors=[0.3, 0.6], n_runs=100, n_posterior=10, seed=0)
-    out = write_herd_report(rep, tmp_path / "r")
-    j = json.loads((out / "report.json").read_text())
+    out = herd_report(rep).save(tmp_path / "r")
+    d = json.loads((out / "report.json").read_text())
+    j = d["results"]
     assert j["params"]["seed"] == 0 and j["likelihood"]["mean"] == rep.likelihood.tolist()
     assert j["informativeness"]["estimate"]["mi_bits"] > 0
+    assert d["verdict"]["label"] in ("herds", "rarely_herds")
+    j["figures"] = d["figures"]
     md = (out / "report.md").read_text()
     assert "How informative" in md and "wrong_herding.png" in md
     for f in j["figures"]:

@@ -48,9 +48,10 @@ def test_mistral_control_vi_spsa(mistral):
 def test_reproduce_quick_on_mistral(mhs_mistral, tmp_path):
     from llmsl.herd.reproduction import reproduce
 
-    res = reproduce(mhs_mistral, tmp_path / "rep", quick=True, progress=False)
-    assert res["source"]["kind"] == "mistral7b"
-    j = json.loads((tmp_path / "rep" / "report.json").read_text())
+    rep = reproduce(mhs_mistral, quick=True, progress=False)
+    assert rep.results["source"]["kind"] == "mistral7b" and rep.verdict.label == "reproduced"
+    rep.save(tmp_path / "rep")
+    j = json.loads((tmp_path / "rep" / "report.json").read_text())["results"]
     assert set("abcd") <= set(j)
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "differ from the paper's code" in md
@@ -59,7 +60,7 @@ def test_reproduce_quick_on_mistral(mhs_mistral, tmp_path):
     assert f"{cmp['likelihood']['estimated']['mi_bits']:.4f} bits" in md
     assert ("they agree within the lattice" in md) == cmp["spsa"]["agree"] == j["c"]["agree"]
     for f in ("a_paper_prior_herd_actions.png", "b_heatmap_true_state_1.png", "d_incentive_sweep.png",
-              "d_incentive_example.png", "a_herding/report.md", "c_control/value_function.png"):
+              "d_incentive_example.png", "a_wrong_herding.png", "c_value_function.png"):
         assert (tmp_path / "rep" / f).is_file(), f
     heat = np.asarray(j["b"]["true_state_1"]["correct_last"])
     assert heat.shape == (10, 10) and np.all((heat >= 0) & (heat <= 1))

@@ -239,8 +239,8 @@ def test_rejected_logprobs_route_names_the_servers_reason(tmp_path, caplog):
         return send_json(h, 200, {"choices": [{"index": i, "message": {"content": "Yes"}} for i in range(k)]})
 
     with LocalServer(respond) as srv:
-        with pytest.raises(BackendError, match=r"rejected the echo log-probability request: HTTP 400 "
-                                               r"\(This model's maximum context length is 2048 tokens\)"):
+        with pytest.raises(BackendError, match=r"/v1/completions rejected the echo log-probability request with "
+                                               r"HTTP 400 \(This model's maximum context length is 2048 tokens\)"):
             make(srv.url, tmp_path, choice_method="logprobs").choice_probs(["q"], ["Yes", "No"])
         caplog.set_level(logging.WARNING, logger="llmas")
         p = make(srv.url, tmp_path, n_samples=4).choice_probs(["q"], ["Yes", "No"])
@@ -320,3 +320,12 @@ def test_describe_names_the_server_without_secrets(monkeypatch):
     d = be.describe()
     assert d["base_url"] == "https://example.com/v1" and d["backend"] == "openai" and d["n_calls"] == 0
     assert not any(s in json.dumps(d) for s in (KEY, "pw", "key=q")) and KEY not in repr(be)
+
+
+def test_reply_without_logprobs_is_named_as_such(tmp_path):
+    def respond(h, method, path, headers, body):
+        prompts = json.loads(body)["prompt"]
+        send_json(h, 200, {"choices": [{"index": i, "text": "x", "logprobs": None} for i in range(len(prompts))]})
+
+    with LocalServer(respond) as srv, pytest.raises(BackendError, match="answered the echo request without log-prob"):
+        make(srv.url, tmp_path, choice_method="logprobs").choice_probs(["q"], ["Yes", "No"])

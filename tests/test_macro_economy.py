@@ -3,11 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from macro import (ConstantHouseholds, Economy, EconomyConfig, PeerInfluence, RuleHouseholds,
-                   TaylorRule, US2018_ANNUAL_CUTOFFS, US2018_MONTHLY_CUTOFFS, US2018_RATES,
-                   bracket_tax, marginal_rate, saez_rates)
+from macro import (
+    US2018_ANNUAL_CUTOFFS,
+    US2018_MONTHLY_CUTOFFS,
+    US2018_RATES,
+    ConstantHouseholds,
+    Economy,
+    EconomyConfig,
+    PeerInfluence,
+    RuleHouseholds,
+    TaylorRule,
+    bracket_tax,
+    marginal_rate,
+    saez_rates,
+)
 from macro.households import Observation, cats_consumption, len_consumption, quantize_share, work_rule
 
 
@@ -206,8 +218,7 @@ def test_accounting_identities_hold_every_month(n, months, year, wage_adjust, pr
                         price_adjust=price_adjust, initial_savings=savings, skill_batches=batches,
                         bracket_rates=np.minimum(US2018_RATES * rate_scale, 1.0))
     pol = {"constant": ConstantHouseholds(0.7, 0.4),
-           "peers": PeerInfluence(RuleHouseholds("composite"), n_peers=3, weight=0.5)}.get(
-        kind, None) or RuleHouseholds(kind)
+           "peers": PeerInfluence(RuleHouseholds("composite"), n_peers=3, weight=0.5)}.get(kind) or RuleHouseholds(kind)
     res = Economy(cfg, pol, seed=seed).run(months)
     assert res.check_accounting(rtol=1e-9) <= 1e-9
     m, h = res.monthly, res.households

@@ -6,8 +6,16 @@ import json
 import numpy as np
 import pytest
 
-from macro import (ConstantHouseholds, Economy, EconomyConfig, RuleHouseholds, annual_indicators,
-                   fit_curve, okun_law, phillips_curve)
+from macro import (
+    ConstantHouseholds,
+    Economy,
+    EconomyConfig,
+    RuleHouseholds,
+    annual_indicators,
+    fit_curve,
+    okun_law,
+    phillips_curve,
+)
 from macro.audit import audit_households, budgets
 from macro.planner import FixedPlanner, SaezPlanner, optimize_rates_spsa, regret_study
 from macro.tax import bracket_tax
@@ -167,7 +175,7 @@ def test_across_seed_correlation_interval_is_fisher_z_and_inside_minus_one_one()
     rng = np.random.default_rng(2)
     xs = [rng.uniform(0, 1, 12) for _ in range(3)]
     noise = (0.02, 0.4, 0.005)  # per-seed r near -1, about -0.6 and very near -1
-    ys = [-x + rng.normal(0, s, x.size) for x, s in zip(xs, noise)]
+    ys = [-x + rng.normal(0, s, x.size) for x, s in zip(xs, noise, strict=False)]
     fit = fit_curve(xs, ys)
     from scipy import stats
 

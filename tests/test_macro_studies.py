@@ -8,9 +8,22 @@ import numpy as np
 import pytest
 
 from llmas.backends.base import Backend
-from macro import (BanditPlanner, ConstantHouseholds, Economy, EconomyConfig, FixedPlanner, RuleHouseholds,
-                   SaezPlanner, US2018_RATES, VotedPlanner, flat_tax_welfare, majority, measure_labor_elasticity,
-                   regret_curves, self_interest_votes)
+from macro import (
+    US2018_RATES,
+    BanditPlanner,
+    ConstantHouseholds,
+    Economy,
+    EconomyConfig,
+    FixedPlanner,
+    RuleHouseholds,
+    SaezPlanner,
+    VotedPlanner,
+    flat_tax_welfare,
+    majority,
+    measure_labor_elasticity,
+    regret_curves,
+    self_interest_votes,
+)
 from macro.bandit import default_planners, loglog_slope
 from macro.experiment import okun_identity_gap, run_seeds, run_studies, social_herding, write_report
 from macro.households import Observation, net_of_tax_rate
@@ -130,8 +143,9 @@ def test_elasticity_input_validation():
 
 def test_welfare_optimal_flat_tax_is_interior_with_default_parameters():
     w = flat_tax_welfare(EconomyConfig(n_households=100, n_months=120), RuleHouseholds,
-                         rates=np.arange(0.0, 0.61, 0.1), seeds=range(3))
-    assert w.interior and 0.0 < w.best_rate < 0.6
+                         rates=(0.0, 0.3, 0.6), seeds=range(3))
+    assert w.interior and w.best_rate == 0.3
+    assert all(w.welfare[s][1] > max(w.welfare[s][0], w.welfare[s][2]) for s in range(3))  # in every seed
     # and not with EconAgent's pre-tax rule (e = 0), where welfare rises with the tax
     w0 = flat_tax_welfare(EconomyConfig(n_households=100, n_months=120),
                           lambda: RuleHouseholds(labor_elasticity=0.0), rates=(0.0, 0.3, 0.6), seeds=range(2))
@@ -161,7 +175,7 @@ def test_regret_curves_invariants():
         finals = [rc.regret[f"fixed: {c}"][a][-1] for c in cands]
         assert min(finals) >= 0 and rc.regret[f"fixed: {best}"][a][-1] == 0.0
     for n in rc.mean:
-        assert all(lo <= m <= hi for lo, m, hi in zip(rc.ci_low[n], rc.mean[n], rc.ci_high[n]))
+        assert all(lo <= m <= hi for lo, m, hi in zip(rc.ci_low[n], rc.mean[n], rc.ci_high[n], strict=False))
     json.dumps(rc.to_dict(), allow_nan=False)
 
 
@@ -324,7 +338,7 @@ def test_studies_and_report_are_strict_json(tmp_path):
     cands = {"flat 0%": np.zeros(7), "US2018 x1": US2018_RATES}
     rep.studies = run_studies(cfg, RuleHouseholds, seeds=[0, 1], regret_seeds=range(3),
                               elasticity_rates=(0.0, 0.5), flat_rates=(0.0, 0.3, 0.6),
-                              planners={"greedy": lambda: BanditPlanner(cands, 0.0, interval=6)})
+                              planners={"greedy": lambda: BanditPlanner(cands, 0.0, interval=6)}, n_boot=20)
     out = write_report(rep, tmp_path / "r")
     d = json.loads((out / "report.json").read_text())
     assert d["config"]["productivity_rho"] == 0.9 and d["config"]["productivity_sigma"] == 0.03
@@ -347,7 +361,7 @@ def test_plots_mark_single_points_and_never_print_nan(tmp_path, monkeypatch):
     res = Economy(EconomyConfig(n_households=5, n_months=24), seed=0).run()   # 2 years: one growth point
     plots.plot_series([res], tmp_path / "s.png")
     for ax in figs[-1].axes:
-        assert all(line.get_marker() == "o" for line in ax.lines if len(line.get_xdata()) > 1)
+        assert sum(line.get_marker() == "o" for line in ax.lines) == 1      # the run's series, marked
     from macro import phillips_curve
 
     fit = phillips_curve([res])                      # one point: no fit

@@ -195,6 +195,12 @@ def test_bad_data():
         ribum.analyze((np.ones((2, 3, 2)) * (1 + 1j), np.ones((2, 3, 2))))
     with pytest.raises(ValueError, match="same shape"):
         ribum.analyze((np.ones((2, 3, 2)), np.ones((2, 3, 3))))
+    bad = np.ones((2, 3, 2))
+    bad[1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"quantities contains NaN or infinite values \(subject 1, observation 2\)"):
+        ribum.analyze((np.ones((2, 3, 2)), bad))
+    with pytest.raises(ValueError, match="must be real"):
+        ribum.analyze([(NOGARP_P, np.array(NOGARP_X) * 1j)])
     with pytest.raises(ValueError, match=r"data\[1\]"):
         ribum.analyze([(NOGARP_P, NOGARP_X), (NOGARP_P,)])
     with pytest.raises(ValueError, match="all-zero"):

@@ -56,7 +56,7 @@ def brute_varian(R):
     best = -1.0
     for e in itertools.product(*levels):
         e = np.array(e)
-        if e.sum() > best and not strongly_connected(R < e[:, None])[1].any():
+        if e.sum() > best and not strongly_connected(e[:, None] > R)[1].any():
             best = e.sum()
     return best
 
@@ -105,7 +105,7 @@ def test_varian_milp_path_near_duplicates(data):
     p, x = data
     R = ratio_matrix(p, x)
     e = _varian_component(R, None, enumerate_limit=0)
-    assert not strongly_connected(R < e[:, None])[1].any()
+    assert not strongly_connected(e[:, None] > R)[1].any()
     assert e.sum() == pytest.approx(brute_varian(R), abs=1e-9)
     assert e.sum() <= brute_varian(R) + 1e-15
 

@@ -72,7 +72,10 @@ def test_agent_that_ignores_the_incentives_fails():
     _, _, _, priors, kernels = shannon_population(5, 15)
     ignoring = np.repeat(kernels[:, :1], 3, axis=1)
     m = margins(ignoring, priors)
-    assert np.all(m <= TOL)
+    # Agents that take two or more actions (the bonus then changes their relative payoffs) fail;
+    # one that takes a single action is exempt (information too costly at every stake).
+    n_used = ((priors[:, None, :, None] * ignoring).sum(axis=2) > 0).sum(axis=2)[:, 0]
+    assert np.all(m[n_used >= 2] <= TOL) and np.sum(n_used >= 2) >= 10
     # ... while the same kernels pass when the incentives are the same in every environment
     # (one decision problem faced three times: exempt pairs, as in the per-environment test).
     same = np.repeat(BONUS[:1], 3, axis=0)
@@ -212,15 +215,34 @@ def test_direction_of_the_response():
     assert not same.passed and same.margin <= 1e-9
 
 
-def test_uninformative_agent_gets_margin_zero_and_the_summary_says_why():
-    # One action in every environment whatever the incentives: weakly consistent, no response.
+def test_same_strategy_pairs_exempt_only_when_incentives_differ_on_unused_actions():
+    # One action in every environment whatever the incentives: the incentives differ only on
+    # actions it never takes, so a rational agent (information too costly) may keep its strategy:
+    # the pairs are exempt, and the test passes on NIAS alone (and says nothing: see its power).
     k = np.zeros((3, X, A))
     k[:, :, 2] = 1.0
+    res = ribum.check_ribum(k, incentives=BONUS, utilities="shared")
+    assert res.passed and not res.notes
+    # Two used actions whose relative payoff the incentives change: no response, m* = 0.
+    k = np.zeros((3, X, A))
+    k[:, :3, 0] = 1.0
+    k[:, 3:, 1] = 1.0
     res = ribum.check_ribum(k, incentives=BONUS, utilities="shared")
     assert res.margin <= 1e-9 and not res.passed
     text = res.summary()
     assert "shared" in text and "lambda" in text and "m* = 0 " in text and "m* = -0" not in text
-    assert any("same attention strategy under different incentives" in n for n in res.notes)
+    assert any("behave identically although the incentives change" in n for n in res.notes)
+    # The same kernels with incentives that differ only on the unused actions 2..5: exempt, pass.
+    delta = np.zeros((3, X, A))
+    delta[:, :, 2:] = np.arange(3)[:, None, None]
+    assert ribum.check_ribum(k, incentives=delta, utilities="shared").passed
+    # An uninformed agent that switches its action with the stakes: same attention, exempt, pass.
+    k = np.zeros((3, X, A))
+    k[0, :, 0] = k[1, :, 0] = k[2, :, 1] = 1.0
+    delta = np.zeros((3, X, A))
+    delta[:, :, 1] = [[0.0], [0.5], [2.0]]
+    res = ribum.check_ribum(k, incentives=delta, utilities="shared")
+    assert res.passed, res.summary()
 
 
 def test_shared_result_to_dict_is_strict_json_and_sparsest_works():
@@ -301,7 +323,7 @@ def test_incentive_designs_of_the_tasks(task):
         assert set(np.unique(d)) <= {0.0, -1.0, -float(k)}
     assert json.dumps(inc.design(task), allow_nan=False)
     # Shannon agents with one utility and these stated incentives pass the shared test ...
-    _, _, _, pri, ker = shannon_population(13, 10, delta=delta, lam=(0.05, 0.2))
+    _, _, _, pri, ker = shannon_population(13, 10, delta=delta, lam=(0.05, 0.2), lam_info=(0.1, 0.4))
     assert np.mean(margins(ker, pri, delta) > TOL) >= 0.9
     # ... and the design has power against random behaviour of its shape
     prior = np.full(Xn, 1 / Xn)

@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import concurrent.futures
 import contextlib
 import email.utils
@@ -89,7 +90,6 @@ import ipaddress
 import json
 import logging
 import os
-import queue
 import re
 import threading
 import time
@@ -547,15 +547,21 @@ class OpenAIBackend(Backend):
         async with asyncio.timeout(limit):
             async with self._session.request(method, self._url_base + path, data=data,
                                              params=self._params or None, allow_redirects=False) as resp:
-                if resp.content_length is not None and resp.content_length > cap:
+                n = resp.content_length
+                if n is not None and n > cap:
                     raise _TooLarge
-                buf = bytearray()
-                async for chunk in resp.content.iter_chunked(1 << 16):
-                    buf += chunk
-                    if len(buf) > cap:
-                        raise _TooLarge
+                if n is not None and n <= 1 << 16:  # small announced body: one read, no loop
+                    body = await resp.read()
+                else:
+                    buf = bytearray()
+                    async for chunk in resp.content.iter_chunked(1 << 16):
+                        buf += chunk
+                        if len(buf) > cap:
+                            raise _TooLarge
+                    body = bytes(buf)
+                if len(body) > cap:
+                    raise _TooLarge
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
-        body = bytes(buf)
         for secret in self._secrets:  # a server that echoes the request never gets the key stored
             body = body.replace(secret.encode("utf-8"), b"***")
         return status, retry_after, body
@@ -595,7 +601,8 @@ class OpenAIBackend(Backend):
                 elif code >= 400:
                     reason = self._excerpt(body)
                     if code in (400, 404, 422) and path == "/completions" and payload.get("echo"):
-                        raise _NoLogprobs(f"HTTP {code}" + (f" ({reason})" if reason else ""))
+                        raise _NoLogprobs(f"rejected the echo log-probability request with HTTP {code}"
+                                          + (f" ({reason})" if reason else ""))
                     self.n_failed += 1
                     hint = (f" (is ${self.api_key_env} set to a valid key?)"
                             if code in (401, 403) and self.api_key_env else "")
@@ -644,7 +651,10 @@ class OpenAIBackend(Backend):
         """
         if n == 0:
             return
-        q: queue.SimpleQueue = queue.SimpleQueue()
+        # Answers are handed to the calling thread in batches: the loop appends to
+        # ``arrived`` and sets ``ready``; the caller takes everything there is.
+        arrived: collections.deque = collections.deque()
+        ready = threading.Event()
         box: list[_Stop] = []
         tasks: list[asyncio.Future] = []
 
@@ -660,7 +670,8 @@ class OpenAIBackend(Backend):
                     async with sem:
                         if stop.stop:
                             return
-                        q.put((i, await work(i, stop)))
+                        arrived.append((i, await work(i, stop)))
+                        ready.set()
 
                 tasks.extend(asyncio.ensure_future(one(i)) for i in range(n))
                 done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -678,16 +689,22 @@ class OpenAIBackend(Backend):
                 for t in tasks:
                     if not t.done():
                         t.cancel()
-                q.put(_DONE)
+                arrived.append(_DONE)
+                ready.set()
 
         loop = self._ensure_loop()
         fut = asyncio.run_coroutine_threadsafe(driver(), loop)
         try:
-            while True:
-                item = q.get()
-                if item is _DONE:
-                    break
-                store(*item)
+            finished = False
+            while not finished:
+                ready.wait()
+                ready.clear()
+                while arrived:
+                    item = arrived.popleft()
+                    if item is _DONE:
+                        finished = True
+                        break
+                    store(*item)
         except BaseException:
             if box:
                 loop.call_soon_threadsafe(box[0].set)
@@ -725,7 +742,7 @@ class OpenAIBackend(Backend):
         try:
             return super().choice_probs(prompts, choices, progress=progress)
         except _NoLogprobs as exc:
-            cause = f"{self.server}/completions rejected the echo log-probability request: {exc}"
+            cause = f"{self.server}/completions {exc}"
             if self.choice_method == "logprobs":
                 raise BackendError(f"{cause}; if the server offers no echo log-probabilities, use "
                                    "choice_method='sampling'") from None
@@ -755,7 +772,8 @@ class OpenAIBackend(Backend):
                 j = int(ch.get("index", pos))
                 lp = ch.get("logprobs")
                 if not lp or lp.get("token_logprobs") is None or lp.get("text_offset") is None:
-                    raise _NoLogprobs("the reply carries no echo log-probabilities (token_logprobs, text_offset)")
+                    raise _NoLogprobs("answered the echo request without log-probabilities "
+                                      "(no token_logprobs or text_offset)")
                 end = len(texts[j])
                 total, n = 0.0, 0
                 for tok, tlp, off in zip(lp["tokens"], lp["token_logprobs"], lp["text_offset"], strict=False):
@@ -810,6 +828,9 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
 def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, box: list[Any]) -> None:
     """Close the session on its loop, stop the loop and join its thread (idempotent)."""
     if loop.is_closed():
+        return
+    if threading.current_thread() is thread:  # collected on its own loop: just stop it
+        loop.call_soon(loop.stop)
         return
     if thread.is_alive():
         async def close() -> None:

@@ -228,7 +228,7 @@ def flags_for_action(action: int, rng: np.random.Generator) -> dict[str, bool]:
         f[: action - 1] = rng.random(action - 1) < 0.5
         f[action - 1] = True
     f[5] = action == 0
-    return {k: bool(v) for k, v in zip(FLAGS, f)}
+    return {k: bool(v) for k, v in zip(FLAGS, f, strict=True)}
 
 
 def design() -> dict:

@@ -135,7 +135,7 @@ def flags_for_action(action: int) -> dict[str, bool]:
     """The flag set that maps to ``action``."""
     if not 0 <= action < N_ACTIONS:
         raise ValueError(f"action must be in 0..{N_ACTIONS - 1}, got {action}")
-    return {k: bool(b) for k, b in zip(FLAGS, _BITS[action])}
+    return {k: bool(b) for k, b in zip(FLAGS, _BITS[action], strict=True)}
 
 
 def design() -> dict:

@@ -21,62 +21,20 @@ from typing import Any
 
 import numpy as np
 
+from llmsl_core import check_stochastic, to_jsonable
+from sociallearn import mutual_information
+
 #: mutual information (bits) below which the actions count as uninformative
 UNINFORMATIVE_BITS = 0.05
 
 
-def mutual_information(prior, kernel) -> float:
-    r"""``I(X; A)`` in bits for prior (X,) and kernel (X, A): ``sum pi p log2(p / p(a))``.
-
-    >>> mutual_information([0.5, 0.5], [[1.0, 0.0], [0.0, 1.0]])
-    1.0
-    """
-    pi = np.asarray(prior, dtype=float)
-    k = np.asarray(kernel, dtype=float)
-    joint = pi[:, None] * k
-    pa = joint.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(joint > 0, joint * np.log2(joint / (pi[:, None] * pa[None, :])), 0.0)
-    return float(max(terms.sum(), 0.0))
-
-
 def validate_kernels(kernels, prior) -> tuple[np.ndarray, np.ndarray]:
-    """Check kernels (K, X, A) row-stochastic and prior (X,) a distribution."""
-    k = np.asarray(kernels, dtype=float)
-    pi = np.asarray(prior, dtype=float)
-    if k.ndim != 3:
-        raise ValueError(f"kernels must have shape (K, X, A), got {k.shape}")
+    """Kernels (K, X, A) row-stochastic and prior (X,) a distribution (:func:`llmsl_core.check_stochastic`)."""
+    k = check_stochastic(kernels, "kernels", ndim=3)
+    pi = check_stochastic(np.asarray(prior, dtype=float)[None, :], "prior")[0]
     if pi.shape != (k.shape[1],):
-        raise ValueError(f"prior has shape {pi.shape}, kernels have X = {k.shape[1]}")
-    if np.isnan(k).any() or np.isnan(pi).any():
-        raise ValueError("kernels or prior contain NaN")
-    if (k < -1e-12).any() or not np.allclose(k.sum(axis=2), 1.0, atol=1e-8):
-        raise ValueError("every kernel row p_k(.|x) must be a probability distribution")
-    if (pi < 0).any() or not np.isclose(pi.sum(), 1.0):
-        raise ValueError("prior must be a probability distribution")
-    return np.clip(k, 0.0, None), pi
-
-
-def _jsonable(obj: Any) -> Any:
-    """Best-effort conversion of result objects to JSON-ready values."""
-    if hasattr(obj, "to_dict"):
-        return _jsonable(obj.to_dict())
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    if obj is None or isinstance(obj, (str, int, bool)):
-        return obj
-    return str(obj)
+        raise ValueError(f"prior has {pi.size} states, kernels have X = {k.shape[1]}")
+    return k, pi
 
 
 def informativeness_block(counts, prior, kernels, *, exact: bool, n_samples: int, seed: int,
@@ -96,11 +54,11 @@ def informativeness_block(counts, prior, kernels, *, exact: bool, n_samples: int
 
     out = []
     for k in range(kernels.shape[0]):
-        entry: dict[str, Any] = {"mutual_information_bits": mutual_information(prior, kernels[k])}
+        entry: dict[str, Any] = {"mutual_information_bits": mutual_information(kernels[k], prior)}
         if exact:
             info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=0, prior=prior,
                                                prior_strength=0.0)
-            d = _jsonable(info)
+            d = to_jsonable(info)
             d.pop("intervals", None)
             d.pop("p_value", None)  # a G-test on pseudo-counts would be meaningless
             entry["informativeness"] = d
@@ -109,7 +67,7 @@ def informativeness_block(counts, prior, kernels, *, exact: bool, n_samples: int
         else:
             info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=n_samples,
                                                seed=seed + k, prior=prior)
-            entry["informativeness"] = _jsonable(info)
+            entry["informativeness"] = to_jsonable(info)
             iv = entry["informativeness"].get("intervals", {}).get("mi_bits")
             if iv:
                 entry["mi_interval_95"] = iv
@@ -158,7 +116,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
                 kern[k, x] = item_probs[idx].mean(axis=0)
         kern /= kern.sum(axis=2, keepdims=True)
         margins[b] = lp.solve_highs(kern, prior)[0]
-        mi[b] = [mutual_information(prior, kern[k]) for k in range(n_envs)]
+        mi[b] = [mutual_information(kern[k], prior) for k in range(n_envs)]
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
         "n_boot": int(n_boot),
@@ -222,7 +180,7 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         "counts": counts.tolist(),
         "exact": bool(exact),
         "niac_tested": K >= 2,
-        "ribum": _jsonable(res),
+        "ribum": to_jsonable(res),
         "passed": bool(res.passed),
         "margin": float(res.margin),
         "utilities": np.asarray(res.utilities, dtype=float).tolist(),
@@ -262,7 +220,7 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         "environment: " + ", ".join(
             f"{n}: I={e['mutual_information_bits']:.3g} bits"
             + (f", p={p:.3g}" if (p := (e.get('informativeness') or {}).get('p_value')) is not None else "")
-            for n, e in zip(names, out["informativeness"])))
+            for n, e in zip(names, out["informativeness"], strict=True)))
     if res.passed and out["informative"]:
         verdict = "consistent"
         text = (f"Consistent with rationally inattentive Bayesian utility maximization: "

@@ -186,7 +186,7 @@ class PlantedAgent(Backend):
 def hate_speech_locator(corpus: Corpus | None = None) -> Callable[[list[dict[str, str]]], tuple[int, int]]:
     """``messages -> (k, x)`` for hate-speech prompts built from ``corpus``."""
     corpus = load_hate_speech() if corpus is None else corpus
-    states = {t: int(s) for t, s in zip(corpus.texts, corpus.states)}
+    states = {t: int(s) for t, s in zip(corpus.texts, corpus.states, strict=True)}
     systems = {e.system: k for k, e in enumerate(_hs.ENVIRONMENTS)}
 
     def locate(msgs):

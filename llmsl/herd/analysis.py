@@ -393,7 +393,8 @@ def analyze_herding(sensor: SensorData, cost: np.ndarray | None = None, *, prior
     }
     return HerdingReport(
         sensor=sensor, likelihood=B, likelihood_lower=lower, likelihood_upper=upper,
-        informativeness=info.to_dict(), threshold_agreement=agreement, model=model, cascade_region=region.to_dict(), priors=p_grid,
+        informativeness=info.to_dict(), threshold_agreement=agreement, model=model,
+        cascade_region=region.to_dict(), priors=p_grid,
         p_wrong=p_wrong, se_wrong=se_wrong, p_wrong_by_state=pw, se_wrong_by_state=sw, p_no_cascade=p_none,
         mean_cascade_time=mean_t, se_cascade_time=se_t, reference_prior=ref_prior, reference_times=ref_times,
         reference_stats=ref_stats, thresholds=thresholds, membership_grid=fine, membership=member,
@@ -412,7 +413,7 @@ def _threshold_intervals(point: np.ndarray, sample_thresholds: list[np.ndarray],
     if same and point.size:
         arr = np.array(same)
         lo, hi = np.quantile(arr, q, axis=0), np.quantile(arr, 1 - q, axis=0)
-        out = [Threshold(float(t), float(a), float(b), agreement) for t, a, b in zip(point, lo, hi)]
+        out = [Threshold(float(t), float(a), float(b), agreement) for t, a, b in zip(point, lo, hi, strict=True)]
     else:
         out = [Threshold(float(t), None, None, agreement) for t in point]
     return out, agreement

@@ -152,7 +152,8 @@ class ControlReport:
 def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *, delay_cost: float = 0.2,
                     discount: float = 0.8, prior: np.ndarray | None = None, grid_size: int = 2001,
                     spsa_iter: int = 300, spsa_runs: int = 1000, tau: float = 0.02, prior_strength: float = 1.0,
-                    min_mass: float = 1e-3, incentives: bool = True, n_agents: int = 50, n_runs: int = 500, seed: int = 0,
+                    min_mass: float = 1e-3, incentives: bool = True, n_agents: int = 50, n_runs: int = 500,
+                    seed: int = 0,
                     progress: bool = False) -> ControlReport:
     r"""Optimal stopping, SPSA and incentives for the LLM sensor's estimated model (X = 2).
 
@@ -246,7 +247,7 @@ def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *
     reach = reachable_beliefs(B, pi0, region, discount=float(discount), min_mass=min_mass)
     comps = []
     spsa_th = np.asarray(opt.thresholds, dtype=float)
-    for j, t in enumerate(vi_th):
+    for t in vi_th:
         # match each VI threshold with the SPSA threshold of the same side
         k = int(np.argmin(np.abs(spsa_th - t)))
         lo, hi = reachable_bracket(reach, t)

@@ -97,7 +97,7 @@ def plot_cascade_membership(p_grid: np.ndarray, member: np.ndarray, posterior_me
     ax.step(p_grid, member.astype(float), where="mid", color="k", lw=1.5, label="in cascade (estimated B)")
     if posterior_member is not None:
         ax.plot(p_grid, posterior_member, color="C1", lw=1.2, label="posterior P(in cascade)")
-    for t, iv in zip(thresholds, intervals or [None] * len(thresholds)):
+    for t, iv in zip(thresholds, intervals or [None] * len(thresholds), strict=True):
         ax.axvline(t, color="r", ls=":", lw=1)
         if iv is not None and iv[0] is not None:
             ax.axvspan(iv[0], iv[1], color="r", alpha=0.12, lw=0)

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from sociallearn import mutual_information
+
 from ..report import Figure, Provenance, Report, Section, Table, Verdict, to_jsonable
 
 __all__ = ["find_mistral_data", "reproduce", "DEFECTS", "reference_code_comparison", "REFERENCE_B"]
@@ -63,15 +65,6 @@ DEFECTS = [
 
 #: The likelihood hard-coded in the reference control script (rows: states, columns: labels).
 REFERENCE_B = np.array([[0.3, 0.7], [0.7, 0.3]])
-
-
-def _mi_bits(prior: np.ndarray, B: np.ndarray) -> float:
-    """``I(x; y) = sum_x,y pi(x) B[x,y] log2(B[x,y] / p(y))`` in bits."""
-    joint = prior[:, None] * B
-    py = joint.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(joint > 0, joint * np.log2(joint / (prior[:, None] * py[None, :])), 0.0)
-    return float(max(t.sum(), 0.0))
 
 
 def reference_code_comparison(B, cost=None, prior=(0.5, 0.5)) -> dict:
@@ -135,7 +128,7 @@ def reference_code_comparison(B, cost=None, prior=(0.5, 0.5)) -> dict:
     lik = {}
     for name, Bm in (("estimated", B), ("reference_hard_coded", REFERENCE_B)):
         reg = cascade_region(SocialLearningModel(Bm, cost=c))
-        lik[name] = {"B": Bm.tolist(), "mi_bits": _mi_bits(pi, Bm),
+        lik[name] = {"B": Bm.tolist(), "mi_bits": mutual_information(Bm, pi),
                      "cascade_thresholds": np.asarray(reg.thresholds, dtype=float).tolist(),
                      "cascade_fraction": float(reg.fraction)}
     out["likelihood"] = lik
@@ -291,9 +284,10 @@ def reproduce(data: str | os.PathLike | None = None, *, seed: int = 0, quick: bo
                                    "correct_last_se": acc_last.std(axis=2, ddof=1) / np.sqrt(R),
                                    "final_estimate_correct": final_ok.mean(axis=2),
                                    "share_revealing": revealed.mean(axis=2)}
+        z = acc_last.mean(axis=2).T
         figures.append(Figure(f"b_heatmap_true_state_{x}.png", f"(b) Fraction of correct labels, true state "
                               f"{two.state_labels[x]}",
-                              lambda path, z=acc_last.mean(axis=2).T, x=x: plots.plot_heatmap(
+                              lambda path, z=z, x=x: plots.plot_heatmap(
                                   z, P, G, path, xlabel="initial public belief pi0(not hateful)",
                                   ylabel="threshold gamma: reveal while pi(not hateful) < gamma",
                                   clabel=f"fraction of correct labels, last {last} of {n_ag} agents",

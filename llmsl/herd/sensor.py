@@ -178,7 +178,7 @@ class SensorData:
         states = list(states)
         if len(states) != len(replies):
             raise ValueError(f"{len(states)} states but {len(replies)} replies")
-        for i, (x, r) in enumerate(zip(states, replies)):
+        for i, (x, r) in enumerate(zip(states, replies, strict=True)):
             try:
                 y = int(to_observation(r))
             except ValueError as exc:

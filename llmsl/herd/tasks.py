@@ -105,7 +105,8 @@ class HerdTask:
 
     def question_prompts(self, corpus) -> list:
         """The task's Yes/No questions for every item of a corpus (item-major)."""
-        return [q for i in range(len(corpus)) for q in self.task.question_prompts(corpus, i, self.environment(corpus, i))]
+        return [q for i in range(len(corpus))
+                for q in self.task.question_prompts(corpus, i, self.environment(corpus, i))]
 
     def load_corpus(self, source: str = "bundled", path: str | Path | None = None):
         """The task's corpus (bundled offline corpus by default)."""

@@ -1,0 +1,44 @@
+"""Published rationality figures for context, quoted (never measured here).
+
+``PUBLISHED_RATIONALITY`` is a list of dicts with keys ``source`` (citation),
+``subjects`` (who chose: e.g. "GPT" or "human subjects"), ``domain``,
+``statistic`` (e.g. "mean CCEI"), ``value`` and ``where`` (table, figure or
+page of the source). A figure enters the table only once it has been read in
+the source text itself.
+
+Status. The two sources below were located (title, authors, venue and
+abstract confirmed), but the retrievable text did not include the passages
+that state their CCEI figures, so no figure is recorded yet:
+
+* Chen, Y., Liu, T. X., Shan, Y. & Zhong, S. (2023). The emergence of economic
+  rationality of GPT. Proceedings of the National Academy of Sciences 120(51),
+  e2316205120 (arXiv:2305.12763). Abstract: GPT's budgetary decisions in the
+  risk, time, social and food domains are "largely rational" and score higher
+  than human subjects; the per-domain CCEI statistics are in the paper's
+  results and figures.
+* Choi, S., Fisman, R., Gale, D. & Kariv, S. (2007). Consistency and
+  heterogeneity of individual behavior under uncertainty. American Economic
+  Review 97(5), 1921-1938: CCEI of human subjects choosing portfolios of
+  state-contingent assets on randomly drawn budget lines.
+
+Example
+-------
+>>> all({"source", "subjects", "domain", "statistic", "value", "where"} <= set(r) for r in PUBLISHED_RATIONALITY)
+True
+"""
+from __future__ import annotations
+
+__all__ = ["PUBLISHED_RATIONALITY", "SOURCES"]
+
+#: Quoted figures (see the module docstring); empty until verified in the source text.
+PUBLISHED_RATIONALITY: list[dict] = []
+
+#: The sources the table is to be filled from (bibliographic details confirmed).
+SOURCES: list[dict] = [
+    {"key": "chen2023", "citation": "Chen, Liu, Shan & Zhong (2023), The emergence of economic rationality of GPT, "
+                                    "PNAS 120(51) e2316205120", "subjects": "GPT",
+     "domains": ["risk", "time", "social", "food"]},
+    {"key": "choi2007", "citation": "Choi, Fisman, Gale & Kariv (2007), Consistency and heterogeneity of individual "
+                                    "behavior under uncertainty, AER 97(5) 1921-1938", "subjects": "human subjects",
+     "domains": ["risk"]},
+]
