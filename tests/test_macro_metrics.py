@@ -155,22 +155,6 @@ def test_audit_of_a_constant_share_household_passes():
     assert au.garp_passed.all() and np.all(au.ccei == 1.0)
 
 
-def test_cli_writes_report(tmp_path):
-    from llmsl.cli import main
-
-    out = tmp_path / "rep"
-    rc = main(["macro", "--agents", "8", "--months", "36", "--seeds", "2", "--out", str(out),
-               "--planner", "saez", "--regret"])
-    assert rc == 0
-    for f in ("report.json", "report.md", "series.png", "phillips.png", "okun.png", "regret.png"):
-        assert (out / f).stat().st_size > 0
-    d = json.loads((out / "report.json").read_text())
-    assert d["seeds"] == [0, 1] and len(d["runs"]) == 2
-    assert d["config"]["n_households"] == 8 and "phillips_curve" in d and "okun_law" in d
-    assert d["regret"]["best_schedule"] in d["regret"]["grid_welfare"]
-    assert "Phillips" in (out / "report.md").read_text()
-
-
 def test_across_seed_correlation_interval_is_fisher_z_and_inside_minus_one_one():
     rng = np.random.default_rng(2)
     xs = [rng.uniform(0, 1, 12) for _ in range(3)]
@@ -199,19 +183,3 @@ def test_a_positive_correlation_is_reported_as_positive():
     assert fit.to_dict()["verdict"] == fit.verdict
     neg = fit_curve(xs, [-x + rng.normal(0, 0.1, x.size) for x in xs])
     assert neg.verdict == "negative correlation (significant at 5 %), as expected (negative)"
-
-
-def test_cli_rejects_regret_without_planner_before_running(tmp_path, capsys, monkeypatch):
-    import macro.experiment
-    from llmsl.cli import main
-
-    def no_runs(*a, **k):
-        raise AssertionError("the economy ran before the arguments were checked")
-
-    monkeypatch.setattr(macro.experiment, "run_seeds", no_runs)
-
-    out = tmp_path / "rep"
-    assert main(["macro", "--agents", "4", "--months", "12", "--seeds", "1", "--out", str(out),
-                 "--regret"]) == 2
-    assert "--regret needs --planner" in capsys.readouterr().err
-    assert not out.exists()

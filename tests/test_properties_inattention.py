@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from ribum import check_ribum, niac, nias, rational_inattention_kernel
 from ribum.strategies import InattentiveAgent, inattentive_agents, quadratic_cost_agents, shannon_agents
 
-FAST = settings(max_examples=15, deadline=None)
-LP = settings(max_examples=8, deadline=None)
+FAST = settings(max_examples=12, deadline=None)
+LP = settings(max_examples=6, deadline=None)
 
 
 @FAST

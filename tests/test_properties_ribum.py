@@ -22,8 +22,8 @@ from ribum.strategies import (
     rational_budget_data,
 )
 
-FAST = settings(max_examples=25, deadline=None)
-MILP = settings(max_examples=10, deadline=None)
+FAST = settings(max_examples=15, deadline=None)
+MILP = settings(max_examples=8, deadline=None)
 
 
 def any_budget_data():
@@ -44,7 +44,7 @@ def test_utility_maximizers_satisfy_garp(data):
     assert money_pump_index(p, x).value == 0.0
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(afriat_concave_data(max_obs=6))
 def test_afriat_utility_rationalizes_rational_data(data):
     p, x = data

@@ -11,11 +11,13 @@ is fast and never imports torch.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from .options import CommandError, check_out_dir, configure_logging
@@ -105,21 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"llmsl.cli.{COMMANDS[args.command]}")
     prog = f"llmsl {args.command}"
     t0 = time.perf_counter()
+    out_arg = getattr(args, "out", None)
+    created = out_arg is not None and not Path(out_arg).exists()
     try:
-        out = check_out_dir(args.out) if getattr(args, "out", None) else None
-        report = module.run(args)
-        if report is None:
-            return 0
-        report.provenance.command = ["llmsl", *args_list]
-        if report.provenance.wall_time_s is None:
-            report.provenance.wall_time_s = time.perf_counter() - t0
-        if out is not None:
-            report.save(out)
-        if not getattr(args, "quiet", False):
-            print(report.summary())
-            if out is not None:
-                print(f"\nreport written to {out}/ (report.md, report.json, {len(report.figures)} PNG figures)")
-        return 0
+        return _run(module, args, args_list, out_arg, t0)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: every answer received so far is in the response cache; "
               "rerun the same command to resume.", file=sys.stderr)
@@ -130,3 +121,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("llmsl").debug("failure", exc_info=True)
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    finally:
+        if created:  # leave no empty folder behind a run that wrote nothing
+            with contextlib.suppress(OSError):
+                Path(out_arg).rmdir()
+
+
+def _run(module, args: argparse.Namespace, args_list: list[str], out_arg: str | None, t0: float) -> int:
+    out = check_out_dir(out_arg) if out_arg else None
+    report = module.run(args)
+    if report is None:
+        return 0
+    report.provenance.command = ["llmsl", *args_list]
+    if report.provenance.wall_time_s is None:
+        report.provenance.wall_time_s = time.perf_counter() - t0
+    if out is not None:
+        report.save(out)
+    if not getattr(args, "quiet", False):
+        print(report.summary())
+        if out is not None:
+            print(f"\nreport written to {out}/ (report.md, report.json, {len(report.figures)} PNG figures)")
+    return 0

@@ -2,13 +2,14 @@
 
 Example::
 
-    llmsl macro --households rule --agents 100 --months 240 --seeds 5 --out reports/macro
-    llmsl macro --households llm --agents 10 --months 24 --seeds 1 --out reports/macro-llm
+    llmsl macro --households rule --agents 100 --months 240 --seeds 5 --out report-macro
+    llmsl macro --households llm --agents 10 --months 24 --seeds 1 --out report-macro-llm
 """
 from __future__ import annotations
 
 import argparse
-import sys
+
+from .options import CommandError, add_backend, add_common, backend_from_args, nonnegative_int, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,63 +17,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rule-based (EconAgent baselines) or LLM households (default: rule)")
     parser.add_argument("--consumption", choices=["len", "cats", "composite"], default="composite",
                         help="rule-based consumption rule (default: composite)")
-    parser.add_argument("--agents", type=int, default=100, help="number of households N (default 100)")
-    parser.add_argument("--months", type=int, default=240, help="months T (default 240)")
-    parser.add_argument("--seeds", type=int, default=3, help="number of seeds 0..S-1 (default 3)")
-    parser.add_argument("--seed0", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--out", default="reports/macro", help="report folder (default reports/macro)")
+    parser.add_argument("--agents", type=positive_int, default=100, help="number of households N (default 100)")
+    parser.add_argument("--months", type=positive_int, default=240, help="months T (default 240)")
+    parser.add_argument("--seeds", type=positive_int, default=3,
+                        help="number of seeds, --seed .. --seed + S - 1 (default 3)")
     parser.add_argument("--planner", choices=["none", "saez", "llm"], default="none",
                         help="tax planner (default none: fixed 2018 US brackets)")
-    parser.add_argument("--planner-interval", type=int, default=12, help="months between planner moves")
+    parser.add_argument("--planner-interval", type=positive_int, default=12, help="months between planner moves")
     parser.add_argument("--epsilon", type=float, default=0.1, help="LLM planner exploration probability")
     parser.add_argument("--regret", action="store_true",
                         help="also measure the planner's welfare regret vs the best fixed schedule "
                              "(grid search), with and without exploration")
-    parser.add_argument("--model", default=None,
-                        help="LLM: local path or Hugging Face id (default: the embedded SmolLM2-135M-Instruct)")
-    parser.add_argument("--base-url", default=None, help="LLM: OpenAI-compatible server URL")
     parser.add_argument("--temperature", type=float, default=0.0, help="LLM decoding temperature (default 0)")
-    parser.add_argument("--peers", type=int, default=0,
+    parser.add_argument("--peers", type=nonnegative_int, default=0,
                         help="social channel: households observe this many others' work decisions")
     parser.add_argument("--no-audit", action="store_true", help="skip the ribum revealed-preference audit")
+    add_backend(parser)
+    add_common(parser, "macro")
 
 
-def _backend(args):
-    from llmas.backends import make_backend
+def run(args: argparse.Namespace):
+    from macro.config import EconomyConfig
+    from macro.experiment import run_seeds
+    from macro.households import PeerInfluence, RuleHouseholds
+    from macro.planner import LLMPlanner, SaezPlanner, regret_study
 
-    # The same choice of backend as `llmsl audit` and `llmsl herd` (one code path).
-    return make_backend(model=args.model, base_url=args.base_url)
+    from ..economy import macro_report
 
-
-def run(args) -> int:
-    from .config import EconomyConfig
-    from .experiment import run_seeds, write_report
-    from .households import PeerInfluence, RuleHouseholds
-    from .planner import LLMPlanner, SaezPlanner, regret_study
-
-    try:
-        if args.agents < 1 or args.months < 1 or args.seeds < 1:
-            raise ValueError("--agents, --months and --seeds must be positive")
-        # Checked before the (possibly hour-long) runs, not after them.
-        if args.regret and args.planner == "none":
-            raise ValueError("--regret needs --planner saez or llm")
-        if args.planner_interval < 1:
-            raise ValueError("--planner-interval must be a positive number of months")
-        if args.regret and args.months < args.planner_interval:
-            raise ValueError(f"--regret needs at least one planner period: --months {args.months} "
-                             f"< --planner-interval {args.planner_interval}")
-        if not 0 <= args.epsilon <= 1:
-            raise ValueError(f"--epsilon must be in [0, 1], got {args.epsilon}")
-        config = EconomyConfig(n_households=args.agents, n_months=args.months)
-        need_llm = args.households == "llm" or args.planner == "llm"
-        backend = _backend(args) if need_llm else None
-    except ValueError as err:
-        print(f"llmsl macro: error: {err}", file=sys.stderr)
-        return 2
+    # Checked before the (possibly hour-long) runs, not after them.
+    if args.regret and args.planner == "none":
+        raise CommandError("--regret needs --planner saez or llm")
+    if args.regret and args.months < args.planner_interval:
+        raise CommandError(f"--regret needs at least one planner period: --months {args.months} "
+                           f"< --planner-interval {args.planner_interval}")
+    if not 0 <= args.epsilon <= 1:
+        raise CommandError(f"--epsilon must be in [0, 1], got {args.epsilon}")
+    config = EconomyConfig(n_households=args.agents, n_months=args.months)
+    need_llm = args.households == "llm" or args.planner == "llm"
+    backend = backend_from_args(args) if need_llm else None
     decoding = {"temperature": args.temperature}
 
     if args.households == "llm":
-        from .llm_households import LLMHouseholds
+        from macro.llm_households import LLMHouseholds
 
         def make_households():
             return LLMHouseholds(backend, peer_sample=args.peers, decoding=decoding)
@@ -89,17 +75,13 @@ def run(args) -> int:
         def make_planner(eps=args.epsilon):
             return LLMPlanner(backend, interval=args.planner_interval, epsilon=eps)
 
-    seeds = list(range(args.seed0, args.seed0 + args.seeds))
-    report = run_seeds(config, make_households, seeds, make_planner, audit=not args.no_audit, progress=True)
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    report = run_seeds(config, make_households, seeds, make_planner, audit=not args.no_audit, progress=not args.quiet)
     if args.regret:
         eps = (0.0, args.epsilon) if args.planner == "llm" else (0.0,)
         report.regret = regret_study(config, make_households,
                                      (lambda e: make_planner(e)) if args.planner == "llm" else (lambda e: make_planner()),
                                      epsilons=eps, seed=seeds[0], period=args.planner_interval)
     if backend is not None:
-        report.extra["backend"] = {"name": backend.name, "model": backend.model, "n_calls": backend.n_calls,
-                                   "decoding": decoding}
-    out = write_report(report, args.out)
-    print(report.summary())
-    print(f"report written to {out}/report.md")
-    return 0
+        report.extra["decoding"] = decoding
+    return macro_report(report, backend=backend, seed=args.seed)

@@ -1,0 +1,49 @@
+"""``llmsl macro`` end to end on rule-based households, and its argument checks."""
+from __future__ import annotations
+
+import json
+
+from llmsl.cli import main
+
+
+def test_cli_writes_report(tmp_path):
+    out = tmp_path / "rep"
+    rc = main(["macro", "--agents", "8", "--months", "36", "--seeds", "2", "--out", str(out),
+               "--planner", "saez", "--regret", "--quiet"])
+    assert rc == 0
+    for f in ("report.json", "report.md", "series.png", "phillips.png", "okun.png", "regret.png"):
+        assert (out / f).stat().st_size > 0
+    d = json.loads((out / "report.json").read_text())
+    r = d["results"]
+    assert r["seeds"] == [0, 1] and len(r["runs"]) == 2
+    assert r["config"]["n_households"] == 8 and "phillips_curve" in r and "okun_law" in r
+    assert r["regret"]["best_schedule"] in r["regret"]["grid_welfare"]
+    assert d["provenance"]["seed"] == 0 and d["provenance"]["command"][:2] == ["llmsl", "macro"]
+    md = (out / "report.md").read_text()
+    assert "Phillips" in md and md.count("## Verdict") == 1
+
+
+def test_cli_rejects_regret_without_planner_before_running(tmp_path, capsys, monkeypatch):
+    import macro.experiment
+
+    def no_runs(*a, **k):
+        raise AssertionError("the economy ran before the arguments were checked")
+
+    monkeypatch.setattr(macro.experiment, "run_seeds", no_runs)
+    out = tmp_path / "rep"
+    assert main(["macro", "--agents", "4", "--months", "12", "--seeds", "1", "--out", str(out), "--regret"]) == 2
+    err = capsys.readouterr().err
+    assert "--regret needs --planner" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_cli_rejects_bad_numbers_in_one_line(tmp_path, capsys):
+    for argv in (["--agents", "0"], ["--months", "-3"], ["--seeds", "x"], ["--epsilon", "2", "--planner", "llm"]):
+        rc = None
+        try:
+            rc = main(["macro", "--out", str(tmp_path / "o"), *argv])
+        except SystemExit as exc:  # argparse errors exit 2 with one line
+            rc = exc.code
+        assert rc == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err
