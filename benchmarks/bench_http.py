@@ -16,7 +16,10 @@ For each concurrency c, in one run and against the same server:
 * ``thread pool (old)``: the previous httpx + thread-pool client, loaded from
   git (commit 868ac91) when the repository is available, on fewer requests.
 
-Reported: requests/s and the ratio to the ideal c / latency.  Targets: at
+Reported: requests/s, the ratio to the ideal c / latency, and the client's
+CPU time per request (this process only; the server runs in another), which
+does not depend on what else the machine runs: 1,000 / (ms per request) is the
+rate one free core sustains.  Targets: at
 least 1,000 requests/s at c = 512 on 2 cores, and no loss of throughput from
 64 to 512.  Loopback only; request counts are bounded.  Prints a table and
 writes ``bench_http.json`` next to this file.
@@ -191,8 +194,12 @@ def main() -> None:
             n = (3 if args.quick else 6) * c
             ideal = c / args.latency
             r = {"concurrency": c, "requests": n, "ideal_rps": ideal}
+            cpu0 = time.process_time()
             r["bare_aiohttp_rps"] = bare_aiohttp(url, c, n)
+            r["bare_aiohttp_cpu_ms_per_request"] = 1e3 * (time.process_time() - cpu0) / n
+            cpu0 = time.process_time()
             r["backend_rps"] = backend_run(OpenAIBackend, url, c, n, f"new{c}")
+            r["backend_cpu_ms_per_request"] = 1e3 * (time.process_time() - cpu0) / n
             if c == 512:
                 with tempfile.TemporaryDirectory() as d:
                     from llmas.cache import ResponseCache
@@ -208,12 +215,14 @@ def main() -> None:
         proc.wait(timeout=10)
 
     print(f"server latency {args.latency} s on 127.0.0.1; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
-    hdr = f"{'conc.':>6} {'ideal':>7} {'bare aiohttp':>13} {'backend':>8} {'ratio':>6} {'+cache':>7} {'old pool':>9}"
+    hdr = (f"{'conc.':>6} {'ideal':>7} {'bare aiohttp':>13} {'backend':>8} {'ratio':>6} {'+cache':>7} "
+           f"{'old pool':>9} {'cpu ms/req (bare, backend)':>27}")
     print(hdr)
     for r in rows:
         print(f"{r['concurrency']:>6} {r['ideal_rps']:>7.0f} {r['bare_aiohttp_rps']:>13.0f} "
               f"{r['backend_rps']:>8.0f} {r['backend_rps'] / r['ideal_rps']:>6.2f} "
-              f"{r.get('backend_cached_rps', float('nan')):>7.0f} {r.get('threadpool_old_rps', float('nan')):>9.0f}")
+              f"{r.get('backend_cached_rps', float('nan')):>7.0f} {r.get('threadpool_old_rps', float('nan')):>9.0f} "
+              f"{r['bare_aiohttp_cpu_ms_per_request']:>13.2f}, {r['backend_cpu_ms_per_request']:.2f}")
         r["backend_ratio_to_ideal"] = r["backend_rps"] / r["ideal_rps"]
         r["backend_ratio_to_bare_aiohttp"] = r["backend_rps"] / r["bare_aiohttp_rps"]
     by_c = {r["concurrency"]: r for r in rows}

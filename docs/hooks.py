@@ -58,6 +58,7 @@ KNOWN_DOCSTRING_DEFECTS: list[tuple[str, str]] = [
     ("llmas/backends/factory.py", "Could not parse line"),
     ("llmas/tables.py", "Could not parse line"),
     ("llmas/corpora.py", "Could not parse line"),
+    ("llmas/tasks/base.py", "Could not parse line"),
     ("llmsl/audit/runner.py", "Could not parse line"),
     ("sociallearn/model.py", "Could not parse line"),
     ("llmas/tasks/budget.py", "Could not find cross-reference target '2'"),
@@ -204,6 +205,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return markdown
 
 
+_UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
 _MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 
 
@@ -217,9 +219,13 @@ def _mathml(m: re.Match[str]) -> str:
             tex = tex[len(left):-len(right)]
             break
     try:
-        return convert(tex.strip(), display=display)
+        out = convert(tex.strip(), display=display)
     except Exception as exc:  # noqa: BLE001 - any conversion failure fails the build
         raise PluginError(f"formula does not convert to MathML: {tex!r}: {exc!r}") from exc
+    unknown = _UNKNOWN_COMMAND.search(out)
+    if unknown:  # latex2mathml passes a command it does not know through as text
+        raise PluginError(f"formula does not convert to MathML: {tex!r}: unknown command {unknown.group(1)}")
+    return out
 
 
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:

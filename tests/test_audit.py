@@ -154,7 +154,7 @@ def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task
     files = {p.name for p in out.iterdir()}
     assert {"report.json", "report.md"} <= files and any(f.endswith(".png") for f in files)
     d = json.loads((out / "report.json").read_text())
-    assert d["design"]["version"] and d["task"] == task and d["versions"]["numpy"]
+    assert d["results"]["design"]["version"] and d["results"]["task"] == task and d["provenance"]["versions"]["numpy"]
     back = Report.load(out)
     assert back.results == d["results"]
     again = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False)
@@ -185,7 +185,9 @@ def test_sampling_with_nothing_parsable_gives_clear_error():
 
 
 def test_top_level_api_and_bad_input():
-    assert llmas.audit is audit and llmas.audit_file is not None
+    import llmsl
+
+    assert llmsl.audit is audit and llmsl.audit_file is not None
     with pytest.raises(ValueError, match="unknown task"):
         audit("chess", syn.planted_rational())
     with pytest.raises(ValueError, match="mode"):
@@ -234,9 +236,9 @@ def test_cli_audit_on_a_local_corpus_file(tiny_model_dir, tmp_path, capsys):
                  "--quiet"])
     assert code == 0
     d = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert d["corpus"]["name"] == str(corpus) and d["corpus"]["n_per_state"] == [1] * 6
+    assert d["results"]["corpus"]["name"] == str(corpus) and d["results"]["corpus"]["n_per_state"] == [1] * 6
     assert d["provenance"]["model_calls"] == 6 * 3 * 5 and "bootstrap" not in d["results"]
-    assert "VERDICT" in capsys.readouterr().out
+    assert capsys.readouterr().out == ""  # --quiet: no summary, no progress
     # a bad option value is reported, not raised
     assert main(["audit", "--task", "hate_speech", "--model", str(tiny_model_dir), "--corpus", str(corpus),
                  "--n-boot", "-1", "--out", str(tmp_path / "r2"), "--quiet"]) == 2

@@ -45,7 +45,7 @@ def test_mistral_cli(mhs_mistral, tmp_path, capsys):
                  "--n-boot", "20", "--out", str(tmp_path / "rep")])
     assert code == 0
     d = json.loads((tmp_path / "rep" / "report.json").read_text())
-    assert d["mode"] == "file" and d["parse"]["n_ok"] == 240
+    assert d["results"]["mode"] == "file" and d["results"]["parse"]["n_ok"] == 240
     assert (tmp_path / "rep" / "utility_0_all.png").is_file()
     assert "VERDICT" in capsys.readouterr().out
 

@@ -63,15 +63,16 @@ def test_audit_over_openai_compatible_http(planted_server, tmp_path, monkeypatch
     assert main(args + ["--out", str(tmp_path / "r1")]) == 0
     rep = json.loads((tmp_path / "r1" / "report.json").read_text())
     n = 2 * 6 * 3 * 3
-    assert rep["model"]["backend"] == "openai" and rep["mode"] == "sampling"
+    assert rep["provenance"]["model"]["backend"] == "openai" and rep["results"]["mode"] == "sampling"
     # n replies plus the probe that found no echo log-probabilities (answered by sampling)
-    assert rep["n_calls"] == n + 1 and hits["n"] == n + 1
-    assert rep["parse"]["n_total"] == n and 0 < rep["parse"]["n_failed"] < 0.3 * n
-    assert np.asarray(rep["results"]["counts"]).sum() == rep["parse"]["n_ok"]
-    assert rep["parameters"]["decoding"]["top_p"] == 0.7
+    assert rep["provenance"]["model_calls"] == n + 1 and hits["n"] == n + 1
+    assert rep["results"]["parse"]["n_total"] == n and 0 < rep["results"]["parse"]["n_failed"] < 0.3 * n
+    assert np.asarray(rep["results"]["counts"]).sum() == rep["results"]["parse"]["n_ok"]
+    assert rep["results"]["parameters"]["decoding"]["top_p"] == 0.7
     assert rep["results"]["bootstrap"]["kind"].startswith("response bootstrap")
     # rerun: everything from the cache, nothing sent to the server
     assert main(args + ["--out", str(tmp_path / "r2")]) == 0
     rep2 = json.loads((tmp_path / "r2" / "report.json").read_text())
-    assert rep2["n_calls"] == 0 and hits["n"] == n + 1
+    assert rep2["provenance"]["model_calls"] == 0 and hits["n"] == n + 1
+    assert rep2["provenance"]["cache_hits"] == n + 1  # "model calls 0" explains itself
     assert rep2["results"] == rep["results"]

@@ -53,12 +53,12 @@ def test_killed_audit_resumes_without_repeated_calls(tiny_model_dir, tmp_path):
     assert main(_cmd(tiny_model_dir, db, tmp_path / "r1")[3:]) == 0
     rep1 = json.loads((tmp_path / "r1" / "report.json").read_text())
     # the resumed run computed exactly the answers the killed one had not stored
-    assert rep1["n_calls"] == N_PROMPTS - done_before
+    assert rep1["provenance"]["model_calls"] == N_PROMPTS - done_before
     assert _rows(db) == N_PROMPTS
 
     assert main(_cmd(tiny_model_dir, db, tmp_path / "r2")[3:]) == 0
     rep2 = json.loads((tmp_path / "r2" / "report.json").read_text())
-    assert rep2["n_calls"] == 0
+    assert rep2["provenance"]["model_calls"] == 0
     assert rep2["results"] == rep1["results"]
-    assert rep2["parse"] == rep1["parse"]
-    assert (tmp_path / "r2" / "report.md").read_text().count("VERDICT") == 1
+    assert rep2["results"]["parse"] == rep1["results"]["parse"]
+    assert (tmp_path / "r2" / "report.md").read_text().count("## Verdict") == 1

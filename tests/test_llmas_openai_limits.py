@@ -329,3 +329,9 @@ def test_reply_without_logprobs_is_named_as_such(tmp_path):
 
     with LocalServer(respond) as srv, pytest.raises(BackendError, match="answered the echo request without log-prob"):
         make(srv.url, tmp_path, choice_method="logprobs").choice_probs(["q"], ["Yes", "No"])
+
+
+def test_bad_base_url_message_holds_no_credentials():
+    with pytest.raises(ValueError, match="base_url") as info:
+        OpenAIBackend("m", "ftp://user:hunter2@host/v1?key=abc", cache=False)
+    assert "hunter2" not in str(info.value) and "abc" not in str(info.value)

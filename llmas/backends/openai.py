@@ -312,7 +312,9 @@ class OpenAIBackend(Backend):
         if not isinstance(model, str) or not model:
             raise ValueError(f"model must be a non-empty str, got {model!r}")
         if not isinstance(base_url, str) or not base_url.lower().startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
+            shown = re.sub(r"^([^/]*//)?[^/@]*@", r"\1", base_url.split("?")[0]) if isinstance(base_url, str) \
+                else type(base_url).__name__
+            raise ValueError(f"base_url must start with http:// or https://, got {shown!r}")
         parts = urllib.parse.urlsplit(base_url)
         if not parts.hostname:
             raise ValueError(f"base_url has no host: {server_id(base_url)!r}")
@@ -355,13 +357,15 @@ class OpenAIBackend(Backend):
             user = urllib.parse.unquote(parts.username)
             basic = base64.b64encode(f"{user}:{urllib.parse.unquote(parts.password or '')}".encode()).decode()
             self._headers["Authorization"] = f"Basic {basic}"
+        # Query values may be keys too (``?api-key=...``): long ones are redacted like the key.
         self._secrets: tuple[str, ...] = tuple(
-            s for s in (key, basic, parts.password and urllib.parse.unquote(parts.password)) if s)
+            s for s in (key, basic, parts.password and urllib.parse.unquote(parts.password),
+                        *(v for _, v in self._params if len(v) >= 8)) if s)
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
-            if parts.scheme == "http" and not _is_loopback(parts.hostname):
-                logger.warning("the API key in $%s will travel unencrypted over plain http to %s; "
-                               "use https", api_key_env, self.server)
+        if (key or basic) and parts.scheme.lower() == "http" and not _is_loopback(parts.hostname):
+            what = f"the API key in ${api_key_env}" if key else "the password in base_url"
+            logger.warning("%s will travel unencrypted over plain http to %s; use https", what, self.server)
         self.max_concurrency = int(max_concurrency)
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)

@@ -168,6 +168,89 @@ class Task:
         """Temperature of sampled replies in ``env``."""
         return env.temperature
 
+    # ------------------------------------------------------------------ chains of agents (``llmsl chain``)
+    def chain_options(self, labels: str = "binary") -> tuple[str, ...]:
+        """Names of the decisions of an agent in a chain: the states of the coarsening ``labels``.
+
+        ``"full"`` (or a coarsening that keeps the states) gives ``state_names``.
+
+        >>> from llmas.tasks import get_task
+        >>> get_task("hate_speech").chain_options("binary")
+        ('not hateful', 'hateful')
+        """
+        if labels == "full":
+            return tuple(self.state_names)
+        if labels not in self.coarsenings:
+            raise ValueError(f"task {self.name!r} has no coarsening {labels!r}; expected 'full' or one of "
+                             f"{sorted(self.coarsenings)}")
+        c = self.coarsenings[labels]
+        if c.state_map is None:
+            return tuple(self.state_names)
+        n = max(c.state_map) + 1
+        return tuple(c.state_labels) if c.state_labels else tuple(f"class {j}" for j in range(n))
+
+    def chain_choices(self, labels: str = "binary") -> tuple[str, ...]:
+        """The replies an agent in a chain chooses from: one capital letter per decision (``A``, ``B``...)."""
+        n = len(self.chain_options(labels))
+        if n > 26:
+            raise ValueError(f"a chain decision needs at most 26 options, got {n}")
+        return tuple(chr(ord("A") + j) for j in range(n))
+
+    def chain_prompt(self, corpus: Any, i: int, env: Environment, history, *, labels: str = "binary",
+                     show: str = "full", last_m: int = 3) -> Messages:
+        """The prompt of an agent in a chain: its own text ``i`` and the public history of earlier decisions.
+
+        Parameters
+        ----------
+        corpus, i : the agent's private observation is ``corpus.texts[i]``.
+        env : the environment (its system message frames the decision).
+        history : sequence of int
+            Decisions ``a_1..a_{k-1}`` of the earlier agents (indices into :meth:`chain_options`).
+        labels : the coarsening whose states are the decisions.
+        show : ``"full"`` (every earlier decision in order), ``"counts"`` (how many took each
+            decision) or ``"last"`` (the last ``last_m`` decisions, oldest first, without the total).
+        last_m : int
+
+        Identical (text, shown history) pairs give identical prompts, so chains that share a
+        history share its prompts.
+
+        >>> from llmas.tasks import get_task
+        >>> t = get_task("hate_speech"); c = t.load_corpus()
+        >>> m = t.chain_prompt(c, 0, t.environments[0], [1, 0])
+        >>> "Agent 1: hateful" in m[-1]["content"], "Agent 2: not hateful" in m[-1]["content"]
+        (True, True)
+        """
+        options = self.chain_options(labels)
+        choices = self.chain_choices(labels)
+        hist = [int(a) for a in history]
+        if any(not 0 <= a < len(options) for a in hist):
+            raise ValueError(f"history must hold decisions in 0..{len(options) - 1}, got {hist}")
+        if show not in ("full", "counts", "last"):
+            raise ValueError(f"show must be 'full', 'counts' or 'last', got {show!r}")
+        if int(last_m) < 1:
+            raise ValueError(f"last_m must be >= 1, got {last_m}")
+        listed = " or ".join(f'"{o}"' for o in options)
+        intro = (f"You are one agent in a sequence of agents. Each agent reads its own text and decides whether it "
+                 f"is {listed}. All texts in this sequence have the same true answer, so the decisions of the "
+                 "agents before you are evidence too; only decisions are shared, never texts.")
+        if not hist:
+            shown = "You are the first agent: nobody has decided yet."
+        elif show == "full":
+            shown = "Decisions of the agents before you, in order:\n" + "\n".join(
+                f"Agent {j + 1}: {options[a]}" for j, a in enumerate(hist))
+        elif show == "counts":
+            counts = np.bincount(hist, minlength=len(options))
+            shown = (f"Of the {len(hist)} agents before you, " + ", ".join(
+                f"{int(n)} decided {options[a]!r}" for a, n in enumerate(counts)) + ".")
+        else:
+            tail = hist[-int(last_m):]
+            shown = "The most recent decisions before yours, oldest first:\n" + "\n".join(f"- {options[a]}"
+                                                                                            for a in tail)
+        menu = "\n".join(f"{c}: {o}" for c, o in zip(choices, options, strict=True))
+        user = (f"{intro}\n\n{shown}\n\nYour text: {corpus.texts[i]}\n\nWhat is your decision?\n{menu}\n"
+                f"Answer with the letter only.")
+        return messages(env, user)
+
     # ------------------------------------------------------------------ record
     def design(self) -> dict[str, Any]:
         """The design as a JSON-ready dict (stored in every report)."""

@@ -55,11 +55,21 @@ Environments (:data:`ENVIRONMENTS`)
 
 Prior
     The corpus' state frequencies.
+
+Stakes design (task ``hate_speech_stakes``, :class:`HateSpeechStakesTask`)
+    The same corpus, prior, questions and action law; the environments are the
+    four incentive environments of :mod:`llmas.tasks.incentives` (a hateful
+    comment left up costs k points, a benign comment removed costs 1, for k in
+    1, 2, 5, 10), stated in the system message, each with its incentive matrix
+    ``Delta_k(x, a)`` (``HateSpeechStakesTask.incentives``, (4, 6, 6)). The audit
+    then tests one utility shared by every environment plus the stated incentives
+    (SPEC 1c), a test that uniformly random answers fail.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import incentives as _incentives
 from .base import Coarsening, Environment, Task, messages, register_task
 
 NAME = "hate_speech"
@@ -299,3 +309,36 @@ class HateSpeechTask(Task):
 
     def design(self) -> dict:
         return {**super().design(), **design()}
+
+
+#: name and version of the stakes design (environments from :mod:`llmas.tasks.incentives`)
+STAKES_NAME = "hate_speech_stakes"
+STAKES_VERSION = "1.0"
+STAKES_ENVIRONMENTS = tuple(Environment(e.name, e.description, e.system)
+                            for e in _incentives.incentive_environments(NAME))
+
+
+@register_task
+class HateSpeechStakesTask(HateSpeechTask):
+    """The hate-speech design with environments that state point incentives (see the module docstring).
+
+    ``incentives`` (K, X, A) holds ``Delta_k(x, a)`` of every environment, in
+    the order of ``environments``; the audit tests one shared utility with them.
+
+    >>> t = HateSpeechStakesTask()
+    >>> [e.name for e in t.environments], t.incentives.shape
+    (['hate_miss_1', 'hate_miss_2', 'hate_miss_5', 'hate_miss_10'], (4, 6, 6))
+    """
+
+    name = STAKES_NAME
+    version = STAKES_VERSION
+    description = ("six-level hate-speech rating of texts in four environments whose prompts state the points "
+                   "lost for a hateful comment left up (1, 2, 5, 10) and for a benign comment removed (1)")
+    environments = STAKES_ENVIRONMENTS
+    incentives = _incentives.incentives(NAME)
+    default_n = 5
+
+    def design(self) -> dict:
+        return {**super().design(), "task": self.name, "version": self.version, "description": self.description,
+                "environments": [e.to_dict() for e in self.environments],
+                "incentives": _incentives.design(NAME)}

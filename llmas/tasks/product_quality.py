@@ -33,11 +33,22 @@ Exact mode
 
 Prior
     The corpus' state frequencies.
+
+Stakes design (task ``product_quality_stakes``, :class:`ProductQualityStakesTask`)
+    The same corpus, prior, questions and action law; the environments are the
+    four incentive environments of :mod:`llmas.tasks.incentives` (recommending a
+    bad product costs k points, not recommending a good one costs 1, for k in 1,
+    2, 5, 10), stated in the system message, each with its incentive matrix
+    ``Delta_k(x, a)`` (``ProductQualityStakesTask.incentives``, (4, 2, 8)). The
+    star rating is held fixed across these environments: every review (with its
+    own rating in the prompt) is asked in every environment, so the environments
+    differ by the stated incentives only.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import incentives as _incentives
 from .base import Coarsening, Environment, Task, messages, register_task
 
 NAME = "product_quality"
@@ -75,22 +86,23 @@ def _review_block(review: str, product: str, stars: int) -> str:
             f'Review: "{review}"')
 
 
-def json_prompt(review: str, product: str, stars: int) -> list[dict[str, str]]:
-    """JSON prompt for one review (environment = ``stars``)."""
+def json_prompt(review: str, product: str, stars: int, env: Environment | None = None) -> list[dict[str, str]]:
+    """JSON prompt for one review (environment = ``stars``, or ``env`` when given)."""
     block = _review_block(review, product, stars)
     return messages(
-        ENVIRONMENTS[stars - 1],
+        ENVIRONMENTS[stars - 1] if env is None else env,
         block + f"\n\nJudge the product itself. Return a JSON with the following format: {_JSON_FORMAT}",
     )
 
 
-def question_prompt(review: str, product: str, stars: int, flag: str) -> list[dict[str, str]]:
-    """One Yes/No question (``flag`` in :data:`FLAGS`) about the product."""
+def question_prompt(review: str, product: str, stars: int, flag: str,
+                    env: Environment | None = None) -> list[dict[str, str]]:
+    """One Yes/No question (``flag`` in :data:`FLAGS`) about the product (environment ``stars``, or ``env``)."""
     if flag not in QUESTIONS:
         raise ValueError(f"unknown flag {flag!r}; expected one of {FLAGS}")
     block = _review_block(review, product, stars)
     return messages(
-        ENVIRONMENTS[stars - 1],
+        ENVIRONMENTS[stars - 1] if env is None else env,
         block + f"\n\n{QUESTIONS[flag]} Answer Yes or No.",
     )
 
@@ -221,3 +233,55 @@ class ProductQualityTask(Task):
 
     def design(self) -> dict:
         return {**super().design(), **design()}
+
+
+#: name and version of the stakes design (environments from :mod:`llmas.tasks.incentives`)
+STAKES_NAME = "product_quality_stakes"
+STAKES_VERSION = "1.0"
+STAKES_ENVIRONMENTS = tuple(Environment(e.name, e.description, e.system)
+                            for e in _incentives.incentive_environments(NAME))
+
+
+@register_task
+class ProductQualityStakesTask(ProductQualityTask):
+    """The product-quality design with environments that state point incentives (see the module docstring).
+
+    Every review is asked in every incentive environment (its star rating stays
+    in the prompt, the same in every environment), so only the incentives
+    differ; ``incentives`` (K, X, A) holds ``Delta_k(x, a)``.
+
+    >>> t = ProductQualityStakesTask()
+    >>> len(t.environments), t.incentives.shape
+    (4, (4, 2, 8))
+    """
+
+    name = STAKES_NAME
+    version = STAKES_VERSION
+    description = ("good versus bad product from a customer review, in four environments whose prompts state the "
+                   "points lost for recommending a bad product (1, 2, 5, 10) and for not recommending a good one "
+                   "(1); the star rating is held fixed across them")
+    environments = STAKES_ENVIRONMENTS
+    incentives = _incentives.incentives(NAME)
+    default_n = 2
+
+    def items(self, corpus) -> tuple[list[tuple[int, int]], list[str]]:
+        if corpus.environments is None or corpus.products is None:
+            raise ValueError("product-review corpora need product names and star ratings")
+        return Task.items(self, corpus)
+
+    def environment(self, corpus, k: int, i: int) -> Environment:
+        return self.environments[k]
+
+    def question_prompts(self, corpus, i: int, env: Environment) -> list[list[dict[str, str]]]:
+        return [question_prompt(corpus.texts[i], corpus.products[i], int(corpus.environments[i]), flag, env)
+                for flag in ACTION_FLAGS]
+
+    def json_prompt(self, corpus, i: int, env: Environment) -> list[dict[str, str]]:
+        return json_prompt(corpus.texts[i], corpus.products[i], int(corpus.environments[i]), env)
+
+    def design(self) -> dict:
+        return {**super().design(), "task": self.name, "version": self.version, "description": self.description,
+                "environments": [e.to_dict() for e in self.environments],
+                "incentives": _incentives.design(NAME),
+                "star_rating": "held fixed across environments: every review, with its own rating in the prompt, "
+                               "is asked in every environment"}

@@ -8,7 +8,15 @@ informative the actions are about the state,
 .. math::  I_k(X; A) = \sum_{x,a} \pi_0(x) p_k(a|x) \log_2 \frac{p_k(a|x)}{p_k(a)},
 
 with a Dirichlet-posterior interval (:func:`sociallearn.informativeness`), so
-that an uninformative model is reported as such and not as irrational (SPEC 4).
+that an uninformative model is reported as such and not as irrational (SPEC 4),
+and the power of the test (:func:`power_block`, :func:`ribum.ribum_power`):
+how often random kernels of the same shape fail it.
+
+Tasks whose environments state incentives Delta_k(x, a) (SPEC 1c) are tested
+twice: with one utility shared by every environment and the stated incentives
+(``check_ribum(..., incentives=Delta, utilities="shared")``, the headline
+verdict, a test that random behaviour fails) and with a free utility per
+environment (SPEC 1b, the paper's test, reported for reproduction).
 
 Budget tasks (SPEC 1a): :func:`budget_analysis` runs GARP, the CCEI, Afriat's
 utility and Bronars' power per subject, and the same indices for uniformly
@@ -26,6 +34,11 @@ from sociallearn import mutual_information
 
 #: mutual information (bits) below which the actions count as uninformative
 UNINFORMATIVE_BITS = 0.05
+#: default Monte Carlo draws per null of the power (:func:`power_block`; 0 skips it)
+POWER_N = 100
+#: the two tests of an audit: a free utility per environment (SPEC 1b) and one shared utility with the
+#: stated incentives (SPEC 1c)
+TEST_LABELS = {"per_environment": "free-utility-per-environment", "shared": "shared-utility"}
 
 
 def validate_kernels(kernels, prior) -> tuple[np.ndarray, np.ndarray]:
@@ -87,17 +100,17 @@ def _env_informative(entry: dict[str, Any], exact: bool) -> bool:
 
 
 def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_envs: int, *,
-                   n_boot: int, seed: int) -> dict[str, Any]:
+                   n_boot: int, seed: int, incentives=None) -> dict[str, Any]:
     """Bootstrap of the RIBUM margin over the texts (exact-probability audits).
 
     With exact probabilities the only sampling variability is which texts the
     corpus holds: resample the items of every (environment, state) cell with
     replacement, average their exact action distributions into kernels and
-    re-solve the LP.
+    re-solve the LP (the shared-utility LP when ``incentives`` (K, X, A) are given).
 
     item_probs : (n_items, A); item_env, item_state : (n_items,) ints.
     """
-    from ribum.inattention import TOL, RibumLP
+    from ribum.inattention import TOL, RibumLP, SharedRibumLP
 
     rng = np.random.default_rng(seed)
     cells = [[np.flatnonzero((item_env == k) & (item_state == x)) for x in range(n_states)]
@@ -105,7 +118,8 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     A = item_probs.shape[1]
     # One LP whose sparsity pattern is built once; each resample only refills its
     # values and goes straight to HiGHS (no CVXPY compilation per replication).
-    lp = RibumLP(n_envs, n_states, A)
+    lp = (RibumLP(n_envs, n_states, A) if incentives is None
+          else SharedRibumLP(n_envs, n_states, A, np.asarray(incentives, dtype=float)))
     margins = np.empty(n_boot)
     mi = np.empty((n_boot, n_envs))
     for b in range(n_boot):
@@ -119,6 +133,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
         mi[b] = [mutual_information(kern[k], prior) for k in range(n_envs)]
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
+        "test": "per_environment" if incentives is None else "shared",
         "n_boot": int(n_boot),
         "seed": int(seed),
         "margins": margins.tolist(),
@@ -128,12 +143,14 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     }
 
 
-def counts_bootstrap(counts, prior, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """:func:`ribum.bootstrap_ribum` on sampled action counts (K, X, A)."""
+def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None) -> dict[str, Any]:
+    """:func:`ribum.bootstrap_ribum` on sampled action counts (K, X, A) (shared test with ``incentives``)."""
     import ribum
 
-    res = ribum.bootstrap_ribum(np.rint(counts).astype(int), n_boot=n_boot, seed=seed, prior=prior)
+    opts: dict[str, Any] = {} if incentives is None else {"incentives": incentives, "utilities": "shared"}
+    res = ribum.bootstrap_ribum(np.rint(counts).astype(int), n_boot=n_boot, seed=seed, prior=prior, **opts)
     return {"kind": "response bootstrap (ribum.bootstrap_ribum: responses resampled per state)",
+            "test": "per_environment" if incentives is None else "shared",
             "n_boot": int(n_boot), "seed": int(seed),
             "margins": np.asarray(res.margins, dtype=float).tolist(),
             "fraction_passed": float(res.pass_rate),
@@ -142,10 +159,112 @@ def counts_bootstrap(counts, prior, *, n_boot: int, seed: int) -> dict[str, Any]
             "p_value": float(res.pvalue)}
 
 
+def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=None) -> dict[str, Any]:
+    r"""Power of the audit's RIBUM tests: how often random kernels of the same shape fail them.
+
+    For each test (``per_environment``; also ``shared`` when ``incentives``
+    (K, X, A) are given) and each null of :func:`ribum.ribum_power`
+    (``uniform``: Dirichlet(1) rows; ``matched``: random rows with the observed
+    I_k(X; A) per environment), ``n`` draws estimate
+
+    .. math:: \text{power} = P_{\text{null}}(m^*(P) \le \text{tol}),
+
+    with a 95% Wilson interval. The Monte Carlo streams come from
+    ``numpy.random.SeedSequence(seed)``, one child per (test, null) in that order,
+    so an audit's power is reproducible from its seed.
+
+    Returns a dict: ``n``, ``seed``, ``level``, ``low_power_below`` (0.5),
+    ``high_power_from`` (0.8) and ``tests[test][null]``
+    (:meth:`ribum.RibumPowerResult.to_dict`: ``power``, ``ci``, ``n_fail``,
+    null ``margins``, ``statement``...).
+
+    Example
+    -------
+    >>> k = [[[0.9, 0.1], [0.2, 0.8]], [[0.6, 0.4], [0.4, 0.6]]]
+    >>> b = power_block(k, [0.5, 0.5], n=10, seed=0)
+    >>> sorted(b["tests"]["per_environment"]), b["tests"]["per_environment"]["uniform"]["power"] < 0.5
+    (['matched', 'uniform'], True)
+    """
+    import ribum
+    from ribum.results import RibumPowerResult
+
+    tests: list[tuple[str, dict[str, Any]]] = [("per_environment", {})]
+    if incentives is not None:
+        tests.append(("shared", {"incentives": incentives, "utilities": "shared"}))
+    streams = iter(np.random.SeedSequence(seed).spawn(2 * len(tests)))
+    out: dict[str, Any] = {"n": int(n), "seed": int(seed), "level": 0.95, "interval": "wilson",
+                           "low_power_below": RibumPowerResult.LOW_POWER,
+                           "high_power_from": RibumPowerResult.HIGH_POWER, "tests": {}}
+    for test, opts in tests:
+        out["tests"][test] = {}
+        for null in ("uniform", "matched"):
+            res = ribum.ribum_power(kernels, prior, n=n, seed=np.random.default_rng(next(streams)), null=null,
+                                    **opts)
+            d = to_jsonable(res.to_dict())
+            d.pop("seed", None)  # a Generator here: the block's seed and stream rule say where it came from
+            out["tests"][test][null] = d
+    return out
+
+
+def _power_level(p: float, block: dict[str, Any]) -> str:
+    return "little" if p < block["low_power_below"] else ("moderate" if p < block["high_power_from"] else "high")
+
+
+def power_sentence(block: dict[str, Any], test: str, passed: bool, shape: tuple[int, int, int]) -> str:
+    """Plain words on the power of ``test`` (from :func:`power_block`) and what a user may conclude."""
+    t = block["tests"][test]
+    u, m = t["uniform"], t["matched"]
+    K, X, A = shape
+    name = TEST_LABELS[test]
+    s = (f"Power of the {name} test: uniformly random answers of the same shape ({K} environments x {X} states x "
+         f"{A} actions) fail it with probability {u['power']:.2f} (95% interval {u['ci'][0]:.2f} to "
+         f"{u['ci'][1]:.2f}, {u['n']} draws), random answers exactly as informative as the model's with "
+         f"probability {m['power']:.2f} ({m['ci'][0]:.2f} to {m['ci'][1]:.2f}).")
+    level = _power_level(u["power"], block)
+    if level == "little":
+        s += (f" The test had little power (below {block['low_power_below']:g}): random behaviour usually passes "
+              "it too.")
+        s += (" So this pass says little about rational inattention: it shows only that no two answers reveal "
+              "the same belief and that no decision problem's strategy merely copies another's, which random "
+              "answers also satisfy." if passed else
+              " A failure of a test that random answers usually pass is telling: these answers are less "
+              "consistent than random ones (typically several actions that reveal the same belief, as when the "
+              "answers ignore the text).")
+    elif level == "moderate":
+        s += (" The test had moderate power: random behaviour often passes too, so a pass is only weak evidence."
+              if passed else " The test had moderate power; the failure stands whatever the power.")
+    else:
+        s += (" The test had high power: random behaviour of this shape is usually rejected, so this pass is "
+              "evidence that one utility and one attention cost explain the answers." if passed else
+              " The test had high power; the failure means no single utility and attention cost explain the "
+              "answers.")
+    if _power_level(m["power"], block) == "little" and level != "little":
+        s += (" Random answers as informative as the model's pass it more often, so the power rests on how much "
+              "the answers depend on the text rather than on how they respond to the decision problems.")
+    return s
+
+
+def _check_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return int(value)
+
+
+def _lp_entry(res, K: int) -> dict[str, Any]:
+    """The numbers of one LP result (one test) as stored in ``results``."""
+    out = {"passed": bool(res.passed), "margin": float(res.margin), "ribum": to_jsonable(res),
+           "utilities": np.asarray(res.utilities, dtype=float).tolist(),
+           "costs": np.asarray(res.costs, dtype=float).tolist(), "niac_tested": K >= 2}
+    if res.utilities_mode == "shared":
+        out["scale"] = float(res.scale)
+        out["baseline"] = np.asarray(res.baseline, dtype=float).tolist()
+    return out
+
+
 def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item_env=None,
                    item_state=None, n_boot: int = 100, seed: int = 0, n_info_samples: int = 2000,
-                   env_names=None) -> dict[str, Any]:
-    """NIAS/NIAC verdict, bootstrap and informativeness of one set of kernels.
+                   env_names=None, incentives=None, power_n: int = POWER_N) -> dict[str, Any]:
+    r"""NIAS/NIAC verdict, its power, bootstrap and informativeness of one set of kernels.
 
     Parameters
     ----------
@@ -158,13 +277,33 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         their environment and state; when given, the bootstrap resamples items
         (texts), otherwise responses (:func:`ribum.bootstrap_ribum` on ``counts``).
     n_boot : bootstrap replications (0 skips the bootstrap).
+    incentives : (K, X, A) known incentives ``Delta_k(x, a)`` stated in the
+        environments' prompts, or ``None``. When given, two tests are run:
+        ``shared`` (one utility ``r(x, a)`` and ``r_k = r + lambda Delta_k``,
+        SPEC 1c: the headline verdict, bootstrap and figures) and
+        ``per_environment`` (a free ``r_k`` per environment, SPEC 1b, the
+        paper's test, for reproduction).
+    power_n : Monte Carlo draws per null for the power of each test
+        (:func:`power_block`, seeded from ``seed``); 0 skips the power.
 
     Returns
     -------
-    dict with ``kernels``, ``prior``, ``ribum`` (the LP result: passed, margin,
-    utilities (K, X, A), costs (K,), binding constraints...), ``niac_tested``
-    (``K >= 2``), ``bootstrap``, ``informativeness`` (per environment) and
+    dict with ``kernels``, ``prior``, ``test`` (the headline test), ``tests``
+    (every test: passed, margin, utilities (K, X, A), costs (K,), the LP
+    result, for ``shared`` also lambda ``scale`` and ``baseline`` r (X, A), and
+    its ``power``), the headline test's ``ribum``, ``passed``, ``margin``,
+    ``utilities`` and ``costs``, ``niac_tested`` (``K >= 2``), ``bootstrap``,
+    ``informativeness`` (per environment), ``power`` (:func:`power_block` plus
+    ``sentence``, the plain-words statement of the headline test's power) and
     ``verdict`` / ``verdict_text``.
+
+    Example
+    -------
+    >>> k = [[[0.9, 0.1], [0.2, 0.8]], [[0.6, 0.4], [0.4, 0.6]]]
+    >>> out = ribum_analysis(k, [0.5, 0.5], [[[9, 1], [2, 8]], [[6, 4], [4, 6]]], exact=False, n_boot=0,
+    ...                      n_info_samples=100, power_n=10)
+    >>> out["verdict"], out["test"], "little power" in out["power"]["sentence"]
+    ('consistent', 'per_environment', True)
     """
     import ribum
 
@@ -172,20 +311,32 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     counts = np.asarray(counts, dtype=float)
     if counts.shape != kernels.shape:
         raise ValueError(f"counts {counts.shape} and kernels {kernels.shape} differ in shape")
+    power_n = _check_count("power_n", power_n)
     K = kernels.shape[0]
-    res = ribum.check_ribum(kernels, prior)
+    delta = None
+    if incentives is not None:
+        delta = np.asarray(incentives, dtype=float)
+        if delta.shape != kernels.shape or not np.isfinite(delta).all():
+            raise ValueError(f"incentives must be a finite (K, X, A) = {kernels.shape} array, got shape "
+                             f"{delta.shape}")
+    tests = {"per_environment": _lp_entry(ribum.check_ribum(kernels, prior), K)}
+    if delta is not None:
+        tests["shared"] = _lp_entry(ribum.check_ribum(kernels, prior, incentives=delta, utilities="shared"), K)
+    test = "shared" if delta is not None else "per_environment"
+    head = tests[test]
+    passed, margin = head["passed"], head["margin"]
     out: dict[str, Any] = {
         "kernels": kernels.tolist(),
         "prior": prior.tolist(),
         "counts": counts.tolist(),
         "exact": bool(exact),
         "niac_tested": K >= 2,
-        "ribum": to_jsonable(res),
-        "passed": bool(res.passed),
-        "margin": float(res.margin),
-        "utilities": np.asarray(res.utilities, dtype=float).tolist(),
-        "costs": np.asarray(res.costs, dtype=float).tolist(),
+        "test": test,
+        "tests": tests,
+        **{key: head[key] for key in ("ribum", "passed", "margin", "utilities", "costs")},
     }
+    if delta is not None:
+        out["incentives"] = delta.tolist()
     if K < 2:
         out["niac_note"] = ("one environment: NIAC compares environments and needs K >= 2, so only NIAS "
                             "(no improving action switch) is tested and the attention cost is not "
@@ -198,9 +349,9 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
             if item_probs is not None:
                 out["bootstrap"] = text_bootstrap(np.asarray(item_probs), np.asarray(item_env),
                                                   np.asarray(item_state), prior, kernels.shape[1], K,
-                                                  n_boot=n_boot, seed=seed)
+                                                  n_boot=n_boot, seed=seed, incentives=delta)
             else:
-                out["bootstrap"] = counts_bootstrap(counts, prior, n_boot=n_boot, seed=seed)
+                out["bootstrap"] = counts_bootstrap(counts, prior, n_boot=n_boot, seed=seed, incentives=delta)
         except ValueError as exc:
             warnings.warn(f"bootstrap skipped: {exc}", RuntimeWarning, stacklevel=2)
             out["bootstrap"] = {"skipped": str(exc)}
@@ -211,6 +362,14 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         e["informative"] = _env_informative(e, exact)
     out["uninformative_bits"] = UNINFORMATIVE_BITS
     out["informative"] = any(e["informative"] for e in out["informativeness"])
+    if power_n > 0:
+        block = power_block(kernels, prior, n=power_n, seed=seed, incentives=delta)
+        for name, entry in tests.items():
+            entry["power"] = block["tests"][name]
+            entry["power_sentence"] = power_sentence(block, name, entry["passed"], kernels.shape)
+        block["test"] = test
+        block["sentence"] = tests[test]["power_sentence"]
+        out["power"] = block
     names = list(env_names) if env_names is not None else [str(k) for k in range(K)]
     # Why the actions count as uninformative, with the numbers: an environment
     # is uninformative either by I(X;A) below the cut or (sampled answers) by a
@@ -221,25 +380,32 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
             f"{n}: I={e['mutual_information_bits']:.3g} bits"
             + (f", p={p:.3g}" if (p := (e.get('informativeness') or {}).get('p_value')) is not None else "")
             for n, e in zip(names, out["informativeness"], strict=True)))
-    if res.passed and out["informative"]:
+    held = "NIAS and NIAC hold" if K >= 2 else "NIAS holds"
+    if delta is not None:
+        held += f" with one utility shared by every environment and the stated incentives (scale {head['scale']:.3g})"
+    if passed and out["informative"]:
         verdict = "consistent"
         text = (f"Consistent with rationally inattentive Bayesian utility maximization: "
-                f"{'NIAS and NIAC hold' if K >= 2 else 'NIAS holds (NIAC untestable with one environment)'} "
-                f"with margin {res.margin:.4g} > 0.")
-    elif res.passed:
+                f"{held if K >= 2 else 'NIAS holds (NIAC untestable with one environment)'} "
+                f"with margin {margin:.4g} > 0.")
+    elif passed:
         verdict = "consistent_uninformative"
-        text = (f"{'NIAS and NIAC hold' if K >= 2 else 'NIAS holds'} (margin {res.margin:.4g}), but the actions carry "
+        text = (f"{held} (margin {margin:.4g}), but the actions carry "
                 f"almost no information about the state ({why_uninformative}), so the test has little power.")
     elif not out["informative"]:
         verdict = "uninformative"
         text = (f"Uninformative, not evidence of irrationality: the actions carry almost no information about "
-                f"the state ({why_uninformative}), and the LP margin {res.margin:.3g} is not positive.")
+                f"the state ({why_uninformative}), and the LP margin {margin:.3g} is not positive.")
     else:
         verdict = "inconsistent"
-        text = (f"Inconsistent with RIBUM: no utilities satisfy NIAS{' and NIAC' if K >= 2 else ''} with a "
-                f"positive margin (max margin {res.margin:.3g}); the actions are informative, so this is a "
+        shared = " with one utility shared by every environment and the stated incentives" if delta is not None else ""
+        text = (f"Inconsistent with RIBUM: no utilities satisfy NIAS{' and NIAC' if K >= 2 else ''}{shared} with a "
+                f"positive margin (max margin {margin:.3g}); the actions are informative, so this is a "
                 "violation, not a lack of power.")
-    boot = out.get("bootstrap") or {}
+    if delta is not None:
+        pe = tests["per_environment"]
+        text += (f" With a free utility per environment (the paper's test) the data "
+                 f"{'pass' if pe['passed'] else 'fail'} (margin {pe['margin']:.4g}).")
     if "fraction_passed" in boot:
         text += f" Bootstrap: {100 * boot['fraction_passed']:.0f}% of {boot['n_boot']} replications pass"
         if "margin_interval_95" in boot:
@@ -248,6 +414,10 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         if "p_value" in boot:
             text += f", p-value {boot['p_value']:.3g}"
         text += "."
+    if "power" in out:
+        u = out["power"]["tests"][test]["uniform"]
+        text += (f" Power against uniformly random answers: {u['power']:.2f}"
+                 f"{' (little power)' if u['power'] < out['power']['low_power_below'] else ''}.")
     if exact:
         text += " Choice probabilities are exact (from log-probabilities), not sampled."
     out["verdict"] = verdict

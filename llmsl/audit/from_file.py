@@ -32,19 +32,9 @@ from .report import AuditResult, ParseTally
 REPLY_COLUMNS = ("reply", "response", "output", "completion")
 
 
-def _int(v: Any, what: str, row: int) -> int:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"row {row}: {what} {v!r} is not an integer") from None
-    if not np.isfinite(f) or f != int(f):
-        raise ValueError(f"row {row}: {what} {v!r} is not an integer")
-    return int(f)
-
-
 def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_column: str | None = None,
                action_column: str | None = None, state_column: str = "state",
-               environment_column: str = "environment", n_boot: int = 200, seed: int = 0,
+               environment_column: str | None = None, n_boot: int = 200, seed: int = 0,
                n_sim: int = 200, format: str | None = None):
     """Run the audit analysis of ``task`` on the answers in ``path``.
 
@@ -55,6 +45,8 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
         :class:`llmas.tasks.Task`.
     format : ``csv``, ``json``, ``jsonl`` or ``parquet``; ``None`` picks it from the extension.
     reply_column, action_column : override the column detection.
+    environment_column : column naming each answer's environment; ``None`` uses ``environment`` when the
+        file has it (else one environment), a name the file lacks is an error.
     n_boot : bootstrap replications of the margin (:func:`ribum.bootstrap_ribum`).
 
     Returns
@@ -73,8 +65,8 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
     t0 = time.perf_counter()
     rows = read_table(path, format)
     if not rows:
-        raise ValueError(f"{path}: no rows")
-    cols = list(rows[0])
+        raise ValueError(f"{path}: no rows (an empty file, or a header without data)")
+    cols = rows.columns
     params: dict[str, Any] = {"path": str(path), "n_boot": n_boot, "seed": seed}
     if t.kind == "budget":
         need = ("subject", "p1", "p2", "x1", "x2")
@@ -82,15 +74,19 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
         if miss:
             raise ValueError(f"{path}: the budget task needs the columns {list(need)}; missing {miss}")
         subjects: dict[str, list[list[float]]] = {}
-        for i, r in enumerate(rows):
-            try:
-                vals = [float(r[c]) for c in need[1:]]
-            except (TypeError, ValueError):
-                raise ValueError(f"{path}: row {i} has a non-numeric price or quantity") from None
-            subjects.setdefault(str(r["subject"]), []).append(vals)
-        sizes = {len(v) for v in subjects.values()}
-        if len(sizes) != 1:
-            raise ValueError(f"{path}: every subject needs the same number of budgets, got {sorted(sizes)}")
+        for i in range(len(rows)):
+            vals = [rows.number(i, c, positive=True) for c in ("p1", "p2")] + \
+                   [rows.number(i, c, nonnegative=True) for c in ("x1", "x2")]
+            if vals[2] == 0 and vals[3] == 0:
+                raise ValueError(f"{rows.where(i)}: the chosen bundle (x1, x2) = (0, 0) spends nothing")
+            subjects.setdefault(str(rows.field(i, "subject")), []).append(vals)
+        sizes = {s: len(v) for s, v in subjects.items()}
+        if len(set(sizes.values())) != 1:
+            lo, hi = min(sizes, key=sizes.__getitem__), max(sizes, key=sizes.__getitem__)
+            raise ValueError(f"{path}: every subject needs the same number of budgets; subject {lo!r} has "
+                             f"{sizes[lo]}, subject {hi!r} has {sizes[hi]}")
+        if next(iter(sizes.values())) < 2:
+            raise ValueError(f"{path}: every subject needs at least 2 budgets to test revealed preferences")
         arr = np.array(list(subjects.values()))
         params.update(n_sim=n_sim)
         res = budget_analysis(arr[..., :2], arr[..., 2:], subjects=list(subjects), n_sim=n_sim, seed=seed)
@@ -116,27 +112,29 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
         for c in (action_column, reply_column):
             if c is not None and c not in cols:
                 raise ValueError(f"{path}: no column {c!r}; found {cols}")
+        if environment_column is None:
+            environment_column = "environment" if "environment" in cols else None
+        elif environment_column not in cols:
+            raise ValueError(f"{path}: no environment column {environment_column!r}; found {cols}")
         X, A = t.n_states, t.n_actions
-        env_labels: list[str] = []
+        env_index: dict[str, int] = {}
         env_of_row = []
-        for r in rows:
-            lab = str(r[environment_column]) if environment_column in cols else "all"
-            if lab not in env_labels:
-                env_labels.append(lab)
-            env_of_row.append(env_labels.index(lab))
-        states = np.array([_int(r.get(state_column), "state", i) for i, r in enumerate(rows)])
-        if states.min() < 0 or states.max() >= X:
-            raise ValueError(f"{path}: states must lie in 0..{X - 1} for task {t.name}")
+        for i in range(len(rows)):
+            lab = "all" if environment_column is None else str(rows.field(i, environment_column))
+            env_of_row.append(env_index.setdefault(lab, len(env_index)))
+        env_labels = list(env_index)
+        states = np.array([rows.integer(i, state_column, X) for i in range(len(rows))], dtype=np.int64)
         tally = ParseTally(env_labels)
         counts = np.zeros((len(env_labels), X, A))
-        actions = []
+        actions: list[int | None] = []
         for i, r in enumerate(rows):
             k = env_of_row[i]
+            a: int | None
             if action_column is not None:
-                a = _int(r.get(action_column), "action", i)
-                if not 0 <= a < A:
-                    raise ValueError(f"{path}: row {i}: action {a} outside 0..{A - 1}")
+                a = rows.integer(i, action_column, A)
             else:
+                if reply_column not in r:
+                    raise ValueError(f"{rows.where(i)}: no {reply_column!r} field")
                 d = tally.parse(str(r[reply_column] or ""), t.schema, env=k)
                 a = None if d is None else int(t.action_from_reply(d))
             actions.append(a)
@@ -146,15 +144,20 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
             "n_total": len(rows), "n_ok": len(rows), "n_failed": 0}
         empty = np.argwhere(counts.sum(axis=2) == 0)
         if len(empty):
-            cells = ", ".join(f"({env_labels[k]}, state {x})" for k, x in empty)
-            raise ValueError(f"{path}: no usable answers for the cells {cells}")
+            shown = ", ".join(f"({env_labels[k]}, state {x})" for k, x in empty[:6])
+            more = f" and {len(empty) - 6} more" if len(empty) > 6 else ""
+            why = (f"; {parse['n_failed']} of {parse['n_total']} replies could not be parsed"
+                   if parse.get("n_failed") else "")
+            raise ValueError(f"{path}: no usable answers for {len(empty)} (environment, state) cell(s): "
+                             f"{shown}{more}{why}")
         kernels = counts / counts.sum(axis=2, keepdims=True)
         prior = np.bincount(states, minlength=X) / len(states)
         res = ribum_analysis(kernels, prior, counts, exact=False, n_boot=n_boot, seed=seed,
                              env_names=env_labels)
         res["environments"] = env_labels
         res["items"] = {"state": states.tolist(), "environment": env_of_row, "action": actions}
-        params.update(reply_column=reply_column, action_column=action_column)
+        params.update(reply_column=reply_column, action_column=action_column,
+                      environment_column=environment_column)
         rep = AuditResult(task=t.name, kind="ribum", mode="file", seed=seed, parameters=params,
                           corpus={"name": str(path), "n": len(rows),
                                   "n_per_state": np.bincount(states, minlength=X).tolist(),

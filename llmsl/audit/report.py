@@ -130,22 +130,39 @@ def _ribum_sections(res: AuditResult) -> tuple[Verdict, list[Section]]:
     envs = list(r["environments"])
     K = len(envs)
     label = r["verdict"]
+    shared = r.get("test") == "shared"
     tested = "NIAS and NIAC" if K >= 2 else "NIAS (NIAC needs two or more environments)"
+    utility = ("one utility over (state, action), the same in every decision problem apart from the incentives "
+               "each prompt states (times an unknown scale), and some" if shared else
+               "some utility over (state, action), free in each decision problem, and some")
     explain = [
         f"The model's answers were read as choices of an action given a text whose true state is known, in {K} "
-        f"decision problem(s) ({', '.join(envs)}). The test asks whether some utility over (state, action) and some "
-        f"cost of paying attention make these choices optimal: {tested}, the conditions of rational inattention "
-        f"(Caplin & Dean 2015). The largest margin by which the conditions hold is m* = {r['margin']:.4g}; the data "
-        f"pass when m* > 0."]
+        f"decision problem(s) ({', '.join(envs)}). The test asks whether {utility} cost of paying attention make "
+        f"these choices optimal: {tested}, the conditions of rational inattention (Caplin & Dean 2015). The "
+        f"largest margin by which the conditions hold is m* = {r['margin']:.4g}; the data pass when m* > 0."]
+    if shared:
+        pe = r["tests"]["per_environment"]
+        explain.append(f"The paper's test, with a free utility per decision problem, is reported too: the data "
+                       f"{'pass' if pe['passed'] else 'fail'} it (m* = {pe['margin']:.4g}).")
     power = r.get("power")
     if power:
         explain.append(power.get("sentence", ""))
+        u = power["tests"][power.get("test", "per_environment")]["uniform"]["power"]
+        if u < power.get("low_power_below", 0.5) and not shared:
+            stakes = _incentive_tasks()
+            explain.append("A design whose prompts state the incentives of each decision problem is tested with one "
+                           "shared utility, a test that random answers fail"
+                           + (f" (--task {' or --task '.join(stakes)})." if stakes else "."))
     if label == "consistent_uninformative":
         explain.append("The answers barely depend on the text, so the test had almost nothing to reject: this "
                        "pass says that the model ignores the text, not that it reasons well.")
     elif label == "uninformative":
         explain.append("The answers barely depend on the text, so the failure says the model ignores the text; "
                        "it is not evidence of a specific irrationality.")
+    elif label == "consistent" and shared:
+        explain.append("A pass means one utility, moved by the stated incentives, and one attention cost explain "
+                       "the choices: attention responds to the incentives in the direction they point. It does "
+                       "not identify the utility uniquely.")
     elif label == "consistent":
         explain.append("A pass means the choices can be explained by some utility and attention cost; it does "
                        "not identify them uniquely, and with a free utility per environment random behaviour "
@@ -176,11 +193,26 @@ def _ribum_sections(res: AuditResult) -> tuple[Verdict, list[Section]]:
     costs = list(r.get("costs") or [])
     lp_text = (f"{tested}: margin m* = {r['margin']:.4g} ({'pass' if r['passed'] else 'fail'}). Utilities are "
                "normalized to [0, 1]; the margin is in expected-utility units.")
+    if shared:
+        lp_text += (f" Shared-utility test (headline): r_k = r + lambda Delta_k with one baseline r in [0, 1] and "
+                    f"the stated incentives Delta_k; lambda = {r['tests']['shared']['scale']:.4g}.")
     if r.get("niac_note"):
         lp_text += " " + r["niac_note"] + "."
-    sections.append(Section("NIAS and NIAC", lp_text, tables=[
-        Table(["attention cost kappa"], [[c] for c in costs], index=envs, index_name="environment", digits=4)]
-        if costs else []))
+    lp_tables = [Table(["attention cost kappa"], [[c] for c in costs], index=envs, index_name="environment",
+                       digits=4)] if costs else []
+    tests = r.get("tests") or {}
+    if len(tests) > 1:
+        rows = []
+        for name, t in tests.items():
+            pw = t.get("power") or {}
+            rows.append([_TEST_NAMES.get(name, name), bool(t["passed"]), t["margin"], t.get("scale"),
+                         (pw.get("uniform") or {}).get("power"), (pw.get("matched") or {}).get("power")])
+        lp_tables.insert(0, Table(["utilities", "passed", "margin m*", "incentive scale lambda",
+                                   "power (uniform null)", "power (matched null)"], rows, index=list(tests),
+                                  index_name="test", digits=4))
+    sections.append(Section("NIAS and NIAC", lp_text, tables=lp_tables))
+    if power:
+        sections.append(_power_section(power, tests))
     boot = r.get("bootstrap") or {}
     if "fraction_passed" in boot:
         rows = [["replications", boot["n_boot"]], ["share that pass", boot["fraction_passed"]]]
@@ -197,6 +229,36 @@ def _ribum_sections(res: AuditResult) -> tuple[Verdict, list[Section]]:
     sections.append(Section("Action kernels p_k(a | x)", "Rows: states; columns: actions.", tables=[
         Table(acts, kern[k].tolist(), index=xs, index_name=f"{e}: state", digits=3) for k, e in enumerate(envs)]))
     return verdict, sections
+
+
+_TEST_NAMES = {"per_environment": "free per environment (SPEC 1b, the paper's)",
+               "shared": "one shared utility + stated incentives (SPEC 1c)"}
+
+
+def _incentive_tasks() -> list[str]:
+    """Registered RIBUM tasks whose environments state incentives (a ``Task.incentives`` array)."""
+    from llmas.tasks import get_task, task_names
+
+    return [n for n in task_names("ribum") if getattr(get_task(n), "incentives", None) is not None]
+
+
+def _power_section(power: dict[str, Any], tests: dict[str, Any]) -> Section:
+    """The power of every test under both nulls: a table and the plain-words sentences."""
+    rows, index = [], []
+    for name, by_null in power["tests"].items():
+        for null, d in by_null.items():
+            index.append(f"{name} / {null}")
+            rows.append([d["power"], d["ci"][0], d["ci"][1], d["n_fail"], d["n"], d["observed_margin"]])
+    text = ("Power: the probability that random answers of the same shape (environments x states x actions, the "
+            "same prior and incentives) fail the same test, the analogue of Bronars' power for budget data. Null "
+            "'uniform': every row p_k(.|x) uniformly random; null 'matched': random rows exactly as informative "
+            f"(I(X;A) per environment) as the model's. Below {power.get('low_power_below', 0.5):g} the test had "
+            f"little power. Monte Carlo draws per null: {power['n']}, seeded from the audit seed {power['seed']}; "
+            "95% Wilson intervals. ")
+    text += " ".join(t["power_sentence"] for t in tests.values() if t.get("power_sentence"))
+    return Section("Power of the test", text, tables=[
+        Table(["power", "95% low", "95% high", "failures", "draws", "observed m*"], rows, index=index,
+              index_name="test / null", digits=3)])
 
 
 def _names(names: Any, n: int) -> list[str]:

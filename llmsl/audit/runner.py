@@ -17,7 +17,7 @@ import numpy as np
 from llmas.corpora import Corpus
 from llmas.tasks import Task, get_task
 
-from .analysis import budget_analysis, ribum_analysis
+from .analysis import POWER_N, budget_analysis, ribum_analysis
 from .report import AuditResult, ParseTally
 
 #: decoding of sampled replies (the paper sampled Mistral at T=0.7, top_p=0.7)
@@ -89,7 +89,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
           base_url: str | None = None, cache: Any = None, corpus: Corpus | None = None,
           n: int | None = None, mode: str = "auto", n_samples: int = 5, seed: int = 0,
           n_boot: int = 100, n_sim: int = 200, choice_rule: str = "mean",
-          chunk_size: int = 16, progress: bool = True):
+          chunk_size: int = 16, progress: bool = True, power_n: int = POWER_N):
     """Audit a model's rationality on a task; return a :class:`llmsl.report.Report`.
 
     Parameters
@@ -107,12 +107,20 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
         ``"sampling"`` (``n_samples`` sampled JSON replies per prompt).
     seed : seeds the subsample, the budget lines, sampling and bootstraps.
     n_boot : bootstrap replications of the RIBUM margin.
+    power_n : Monte Carlo draws per null for the power of the RIBUM test(s)
+        (:func:`ribum.ribum_power` under uniformly random kernels and under
+        random kernels as informative as the observed ones, seeded from
+        ``seed``); 0 skips the power.
     n_sim : simulated uniformly random subjects per subject (Bronars' power, budget).
     choice_rule : ``"mean"`` or ``"mode"`` of the exact share distribution (budget).
 
     The report's ``results`` hold every number; ``report.verdict.label`` is
     ``consistent``, ``consistent_uninformative``, ``uninformative`` or
-    ``inconsistent`` for RIBUM tasks.
+    ``inconsistent`` for RIBUM tasks. A task whose environments state
+    incentives (a ``Task.incentives`` array (K, X, A), e.g. ``hate_speech_stakes``)
+    is tested with one utility shared by every environment and those
+    incentives (the headline verdict) and with a free utility per environment
+    (the paper's test); ``results["tests"]`` holds both, each with its power.
 
     Example
     -------
@@ -124,7 +132,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
     if n is not None:
         _check_int("n", n, 0)
     for name, value, lo in (("n_samples", n_samples, 1), ("n_boot", n_boot, 0), ("n_sim", n_sim, 1),
-                            ("chunk_size", chunk_size, 1), ("seed", seed, 0)):
+                            ("chunk_size", chunk_size, 1), ("seed", seed, 0), ("power_n", power_n, 0)):
         _check_int(name, value, lo)
     if choice_rule not in ("mean", "mode"):
         raise ValueError(f"choice_rule must be 'mean' or 'mode', got {choice_rule!r}")
@@ -145,7 +153,8 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
     params: dict[str, Any] = {"n": nn, "mode": m, "n_samples": n_samples if m == "sampling" else None,
                               "seed": seed, "n_boot": n_boot, "chunk_size": chunk_size}
     result = _RUNNERS[t.kind](t, be, corpus, nn, m, n_samples=n_samples, seed=seed, n_boot=n_boot, n_sim=n_sim,
-                              rule=choice_rule, chunk=chunk_size, progress=progress, params=params)
+                              rule=choice_rule, chunk=chunk_size, progress=progress, params=params,
+                              power_n=power_n)
     result.design = t.design()
     return result.to_report(be, calls0=calls0, hits0=hits0, wall_time_s=time.perf_counter() - t0)
 
@@ -154,7 +163,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
 
 
 def _run_ribum(t: Task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, progress, params,
-               **_: Any) -> AuditResult:
+               power_n: int = POWER_N, **_: Any) -> AuditResult:
     if corpus.n_states != t.n_states:
         raise ValueError(f"corpus has {corpus.n_states} states, task {t.name} needs {t.n_states}")
     corpus = corpus.subsample(n, seed=seed)
@@ -223,13 +232,37 @@ def _run_ribum(t: Task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, 
                          f"(enlarge n, or check the parse failures{_failure_note(tally)})")
     kernels = counts / rowsum
     prior = corpus.state_frequencies()
+    params["power_n"] = power_n
+    # A task whose environments state incentives is tested with one shared utility as well (no name branching)
+    incentives = _task_incentives(t, env_names)
     results = ribum_analysis(kernels, prior, counts, exact=exact, item_probs=item_probs, item_env=item_env,
-                             item_state=item_state, n_boot=n_boot, seed=seed, env_names=env_names)
+                             item_state=item_state, n_boot=n_boot, seed=seed, env_names=env_names,
+                             incentives=incentives, power_n=power_n)
     results["environments"] = env_names
     results["items"] = {"ids": [corpus.ids[i] for _, i in items], "environment": item_env.tolist(),
                         "state": item_state.tolist(), **item_detail}
     return AuditResult(task=t.name, kind="ribum", mode=mode, seed=seed, parameters=params,
                        corpus=corpus.to_dict(), parse=tally.to_dict(), results=results)
+
+
+def _task_incentives(t: Task, env_names: Sequence[str]) -> np.ndarray | None:
+    """The task's stated incentives Delta (K, X, A) for the environments asked, or ``None``.
+
+    ``Task.incentives`` lists one (X, A) matrix per entry of ``t.environments``;
+    the rows of the environments that ``t.items`` used are picked by name.
+    """
+    delta = getattr(t, "incentives", None)
+    if delta is None:
+        return None
+    delta = np.asarray(delta, dtype=float)
+    names = [e.name for e in t.environments]
+    if delta.shape != (len(names), t.n_states, t.n_actions):
+        raise ValueError(f"task {t.name!r}: incentives have shape {delta.shape}, expected (K, X, A) = "
+                         f"{(len(names), t.n_states, t.n_actions)}")
+    missing = [e for e in env_names if e not in names]
+    if missing:
+        raise ValueError(f"task {t.name!r}: environments {missing} have no stated incentives")
+    return delta[[names.index(e) for e in env_names]]
 
 
 # --------------------------------------------------------------------------- budget

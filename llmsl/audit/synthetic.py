@@ -27,6 +27,11 @@ Kernels:
 - :func:`split_kernels`: the same strategy with two actions merged and then
   split evenly, so both reveal the same posterior; NIAS then forces the LP
   margin to be <= 0 (the two NIAS inequalities between them add to 2 m <= 0).
+- :func:`incentive_kernels`: Shannon strategies for one utility moved by the
+  stated incentives of a stakes design, ``r_k = r + scale * Delta_k``; they pass
+  the shared-utility test (SPEC 1c). :func:`task_locator` finds the environment
+  of a prompt in any hate-speech design (``hate_speech``, ``hate_speech_stakes``)
+  from its system message.
 """
 from __future__ import annotations
 
@@ -118,6 +123,25 @@ def split_kernels(kernels, a: int = 1, b: int = 2) -> np.ndarray:
     return k
 
 
+def incentive_kernels(utility, incentives, prior=None, *, lam: float = 0.7, scale: float = 1.0) -> np.ndarray:
+    r"""Shannon kernels (K, X, A) of one agent with utility ``r`` (X, A) facing stated incentives.
+
+    Environment k's utility is ``r_k = r + scale * Delta_k`` (``incentives``
+    (K, X, A)), and its strategy the Shannon one (:func:`blahut_arimoto`):
+    the agent the shared-utility test (SPEC 1c) must accept.
+
+    >>> d = np.stack([np.zeros((2, 2)), np.eye(2)])
+    >>> k = incentive_kernels(np.zeros((2, 2)), d, lam=0.5)
+    >>> bool(k[1, 0, 0] > k[0, 0, 0])  # attends more when the correct label pays
+    True
+    """
+    r = np.asarray(utility, dtype=float)
+    d = np.asarray(incentives, dtype=float)
+    if d.ndim != 3 or d.shape[1:] != r.shape:
+        raise ValueError(f"incentives must be (K, X, A) with (X, A) = {r.shape}, got {d.shape}")
+    return shannon_kernels(r[None] + scale * d, prior, lam=lam)
+
+
 def _unit_hash(*parts: Any) -> int:
     h = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).digest()
     return int.from_bytes(h[:8], "little")
@@ -184,18 +208,29 @@ class PlantedAgent(Backend):
 
 
 def hate_speech_locator(corpus: Corpus | None = None) -> Callable[[list[dict[str, str]]], tuple[int, int]]:
-    """``messages -> (k, x)`` for hate-speech prompts built from ``corpus``."""
-    corpus = load_hate_speech() if corpus is None else corpus
-    states = {t: int(s) for t, s in zip(corpus.texts, corpus.states, strict=True)}
-    systems = {e.system: k for k, e in enumerate(_hs.ENVIRONMENTS)}
+    """``messages -> (k, x)`` for hate-speech prompts built from ``corpus`` (:func:`task_locator`)."""
+    return task_locator("hate_speech", load_hate_speech() if corpus is None else corpus)
+
+
+def task_locator(task: Any = "hate_speech", corpus: Corpus | None = None
+                 ) -> Callable[[list[dict[str, str]]], tuple[int, int]]:
+    """``messages -> (k, x)`` for the prompts of a hate-speech design ``task`` (a name or a
+    :class:`llmas.tasks.Task` whose questions are the hate-speech ones), built from ``corpus``
+    (default: the task's bundled corpus); ``k`` indexes ``task.environments``."""
+    from llmas.tasks import get_task
+
+    t = get_task(task)
+    corpus = t.load_corpus() if corpus is None else corpus
+    states = {text: int(s) for text, s in zip(corpus.texts, corpus.states, strict=True)}
+    systems = {e.system: k for k, e in enumerate(t.environments)}
 
     def locate(msgs):
         k = systems.get(system_text(msgs))
         if k is None:
-            raise ValueError("prompt is in no known hate_speech environment")
+            raise ValueError(f"prompt is in no known {t.name} environment")
         body = user_text(msgs)
-        for t, s in states.items():
-            if t in body:
+        for text, s in states.items():
+            if text in body:
                 return k, s
         raise ValueError("prompt contains no known corpus text")
 
@@ -263,4 +298,5 @@ class PlantedBudgetAgent(Backend):
 __all__ = [
     "PlantedAgent", "PlantedBudgetAgent", "blahut_arimoto", "shannon_kernels", "split_kernels",
     "hate_speech_utilities", "hate_speech_locator", "planted_rational", "planted_irrational",
+    "incentive_kernels", "task_locator",
 ]

@@ -29,8 +29,10 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "audit-file": "audit_file",
     "herd": "herd",
+    "chain": "chain",
     "control": "control",
     "reproduce": "reproduce",
+    "compare": "compare",
     "macro": "macro",
 }
 
@@ -102,7 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version, or a usage error already reported in one line
+        return exc.code if isinstance(exc.code, int) else 2
     configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     module = importlib.import_module(f"llmsl.cli.{COMMANDS[args.command]}")
     prog = f"llmsl {args.command}"

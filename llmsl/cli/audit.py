@@ -5,7 +5,7 @@ import argparse
 
 from llmas.tasks import task_names
 
-from .options import add_backend, add_common, backend_from_args, nonnegative_int, positive_int
+from .options import CommandError, add_backend, add_common, backend_from_args, nonnegative_int, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,11 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--samples", type=positive_int, default=5, help="sampled replies per prompt (sampling mode)")
     g.add_argument("--n-boot", type=nonnegative_int, default=100,
                    help="bootstrap replications of the NIAS/NIAC margin (0: none)")
+    g.add_argument("--power-n", type=nonnegative_int, default=100,
+                   help="random kernel sets per null for the power of the NIAS/NIAC test (how often random "
+                        "answers of the same shape fail it; seeded from --seed); 0: skip")
     g.add_argument("--n-sim", type=positive_int, default=200,
                    help="random subjects per subject for Bronars' power (budget)")
     g.add_argument("--choice-rule", choices=["mean", "mode"], default="mean",
                    help="budget choice from the exact share distribution: its mean or its mode")
-    add_backend(parser)
+    add_backend(parser, multi_model=True)
     add_common(parser, "audit")
 
 
@@ -45,11 +48,59 @@ def load_corpus(task, spec: str | None):
     return t.load_corpus(path=spec)
 
 
+def model_pairs(models: list[str] | str | None, urls: list[str] | str | None) -> list[tuple[str | None, str | None]]:
+    """(model, server URL) pairs of repeated ``--model`` / ``--base-url`` options.
+
+    One ``--base-url`` (or none) serves every ``--model``; otherwise each
+    ``--model`` needs its own ``--base-url``, paired in the order given.
+
+    >>> model_pairs(None, None)
+    [(None, None)]
+    >>> model_pairs(["a", "b"], ["http://u/v1"])
+    [('a', 'http://u/v1'), ('b', 'http://u/v1')]
+    >>> model_pairs(["a", "b"], ["http://u1/v1", "http://u2/v1"])
+    [('a', 'http://u1/v1'), ('b', 'http://u2/v1')]
+    """
+    models = [models] if isinstance(models, str) else list(models or [])
+    urls = [urls] if isinstance(urls, str) else list(urls or [])
+    if len(models) <= 1 and len(urls) <= 1:
+        return [(models[0] if models else None, urls[0] if urls else None)]
+    if len(urls) <= 1:
+        return [(m, urls[0] if urls else None) for m in models]
+    if len(urls) != len(models):
+        raise CommandError(f"{len(urls)} --base-url for {len(models)} --model: give --base-url once (every model on "
+                           "one server) or once per --model, in pairs")
+    return list(zip(models, urls, strict=True))
+
+
 def run(args: argparse.Namespace):
     from ..audit import audit
 
+    pairs = model_pairs(args.model, args.base_url)
     corpus = load_corpus(args.task, args.corpus)  # checked before the model loads
+    if len(pairs) > 1:
+        return _run_models(args, pairs)
+    args.model, args.base_url = pairs[0]
     backend = backend_from_args(args)
     return audit(args.task, backend, corpus=corpus, n=args.n, mode=args.mode, n_samples=args.samples,
                  seed=args.seed, n_boot=args.n_boot, n_sim=args.n_sim, choice_rule=args.choice_rule,
-                 chunk_size=args.batch_size, progress=not args.quiet)
+                 chunk_size=args.batch_size, progress=not args.quiet, power_n=args.power_n)
+
+
+def _run_models(args: argparse.Namespace, pairs: list[tuple[str | None, str | None]]):
+    """Several models: one budget audit each (saved under ``<out>/models/``), compared in one report."""
+    from functools import partial
+    from pathlib import Path
+
+    from llmas.tasks import get_task
+
+    from ..compare import audit_models
+
+    if get_task(args.task).kind != "budget":
+        raise CommandError(f"several --model values are compared on the budget task only (--task budget), "
+                           f"not on {args.task}")
+    builders = [partial(backend_from_args, argparse.Namespace(**{**vars(args), "model": m, "base_url": u}))
+                for m, u in pairs]
+    return audit_models(args.task, builders, save_each=Path(args.out) / "models", n=args.n, mode=args.mode,
+                        n_samples=args.samples, seed=args.seed, n_sim=args.n_sim, choice_rule=args.choice_rule,
+                        chunk_size=args.batch_size, progress=not args.quiet)

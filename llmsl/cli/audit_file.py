@@ -19,9 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "response, output, completion)")
     g.add_argument("--action-column", default=None, help="column of integer actions (instead of raw replies)")
     g.add_argument("--state-column", default="state", help="column of the true state, an integer (default: state)")
-    g.add_argument("--environment-column", default="environment",
-                   help="column naming the decision problem of each answer; without it, one environment "
-                        "(default: environment)")
+    g.add_argument("--environment-column", default=None,
+                   help="column naming the decision problem of each answer; a name the file lacks is an error "
+                        "(default: 'environment' when the file has it, else one environment)")
     g.add_argument("--n-boot", type=nonnegative_int, default=200,
                    help="bootstrap replications of the margin (0: none)")
     g.add_argument("--n-sim", type=positive_int, default=200,

@@ -75,16 +75,23 @@ def add_common(parser: argparse.ArgumentParser, command: str, *, seed: bool = Tr
     g.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
 
 
-def add_backend(parser: argparse.ArgumentParser) -> None:
-    """The options that choose and tune the model backend."""
+def add_backend(parser: argparse.ArgumentParser, *, multi_model: bool = False) -> None:
+    """The options that choose and tune the model backend.
+
+    With ``multi_model``, ``--model`` and ``--base-url`` may be repeated (their
+    values are lists, ``None`` when absent).
+    """
     g = parser.add_argument_group("model backend")
+    store = "append" if multi_model else "store"
+    again = (". Repeat it to compare several models in one report (with --base-url once for all, or once per "
+             "--model, in pairs)." if multi_model else "")
     g.add_argument("--backend", choices=["transformers", "openai"], default=None,
                    help="transformers: a local model (default: the embedded SmolLM2-135M-Instruct); "
                         "openai: any OpenAI-compatible server (implied by --base-url)")
-    g.add_argument("--model", default=None,
+    g.add_argument("--model", default=None, action=store,
                    help="local model folder, .gguf file or Hugging Face id (transformers), or the server's model "
-                        "name (openai)")
-    g.add_argument("--base-url", default=None, metavar="URL",
+                        "name (openai)" + again)
+    g.add_argument("--base-url", default=None, metavar="URL", action=store,
                    help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (implies --backend openai)")
     g.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="NAME",
                    help="environment variable that holds the API key; the key itself is never written anywhere "
