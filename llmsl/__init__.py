@@ -8,6 +8,7 @@ preferences), :mod:`sociallearn` (Bayesian social learning and herding) and
 :mod:`llmas`; the economy in :mod:`macro`.
 
 Names are imported lazily, so ``import llmsl`` is fast and loads no torch.
+The audit is ``from llmsl.audit import audit, audit_file``.
 
 >>> import llmsl
 >>> sorted(llmsl.__all__)[:3]
@@ -26,8 +27,6 @@ except metadata.PackageNotFoundError:  # pragma: no cover - source tree without 
 _EXPORTS = {
     "Report": "llmsl.report",
     "Verdict": "llmsl.report",
-    "audit": "llmsl.audit",
-    "audit_file": "llmsl.audit",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -14,11 +14,13 @@ Pure numerics: numpy, scipy and CVXPY only. Plots live in :mod:`ribum.plots`.
 """
 from __future__ import annotations
 
+from llmsl_core import mutual_information
+
 from .bootstrap import bootstrap_ribum
 from .budget import AfriatUtility, afriat_utility, ccei, expenditure_matrix, garp, sarp, warp
-from .indices import houtman_maks, money_pump_index, varian_index
-from .inattention import check_ribum, niac, nias, rational_inattention_kernel, recover_costs
 from .compare import CompareResult, compare, plot_ccei_ecdf
+from .inattention import check_ribum, niac, nias, rational_inattention_kernel, recover_costs
+from .indices import houtman_maks, money_pump_index, varian_index
 from .panel import analyze, panel_garp_ccei
 from .power import bronars_power
 from .results import (
@@ -30,7 +32,7 @@ from .results import (
     RibumResult,
     SlackResult,
 )
-from .ribum_power import mutual_information, ribum_power
+from .ribum_power import ribum_power
 
 __all__ = [
     "garp",

@@ -1,14 +1,19 @@
 """Published rationality figures for context, quoted (never measured here).
 
-``PUBLISHED_RATIONALITY`` is a list of dicts with keys ``source`` (citation),
-``subjects`` (who chose: e.g. "GPT" or "human subjects"), ``domain``,
-``statistic`` (e.g. "mean CCEI"), ``value`` and ``where`` (table, figure or
-page of the source). A figure enters the table only once it has been read in
-the source text itself.
+``PUBLISHED_RATIONALITY`` is a list of dicts with keys ``key`` (the source's
+key in ``SOURCES``), ``source`` (citation), ``subjects`` (who chose: e.g. "GPT"
+or "human subjects"), ``domain``, ``statistic`` (e.g. "mean CCEI"), ``value``,
+``where`` (table, figure or page of the source) and ``quote`` (the sentence the
+value is read from). A figure enters the table only once it has been read in
+the source text itself; reports label every row "quoted, not measured" and list
+a source without a quoted figure as "figure not verified here", with no number.
 
 Status. The two sources below were located (title, authors, venue and
 abstract confirmed), but the retrievable text did not include the passages
-that state their CCEI figures, so no figure is recorded yet:
+that state their CCEI figures, so no figure is recorded yet (searched again
+for issue 13 item 4: the stored copies of the PNAS/PMC and arXiv/ar5iv pages
+and of the AER article return only their first pages; secondary summaries
+were not used):
 
 * Chen, Y., Liu, T. X., Shan, Y. & Zhong, S. (2023). The emergence of economic
   rationality of GPT. Proceedings of the National Academy of Sciences 120(51),
@@ -23,7 +28,10 @@ that state their CCEI figures, so no figure is recorded yet:
 
 Example
 -------
->>> all({"source", "subjects", "domain", "statistic", "value", "where"} <= set(r) for r in PUBLISHED_RATIONALITY)
+>>> all({"key", "source", "subjects", "domain", "statistic", "value", "where", "quote"} <= set(r)
+...     for r in PUBLISHED_RATIONALITY)
+True
+>>> {s["key"] for s in SOURCES} >= {r["key"] for r in PUBLISHED_RATIONALITY}
 True
 """
 from __future__ import annotations
@@ -37,8 +45,8 @@ PUBLISHED_RATIONALITY: list[dict] = []
 SOURCES: list[dict] = [
     {"key": "chen2023", "citation": "Chen, Liu, Shan & Zhong (2023), The emergence of economic rationality of GPT, "
                                     "PNAS 120(51) e2316205120", "subjects": "GPT",
-     "domains": ["risk", "time", "social", "food"]},
+     "doi": "10.1073/pnas.2316205120", "domains": ["risk", "time", "social", "food"]},
     {"key": "choi2007", "citation": "Choi, Fisman, Gale & Kariv (2007), Consistency and heterogeneity of individual "
                                     "behavior under uncertainty, AER 97(5) 1921-1938", "subjects": "human subjects",
-     "domains": ["risk"]},
+     "doi": "10.1257/aer.97.5.1921", "domains": ["risk"]},
 ]

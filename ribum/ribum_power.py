@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from llmsl_core import mutual_information
+
 from ._validation import check_kernels, check_positive_int, check_rng
 from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
 from .results import RibumPowerResult
 
-__all__ = ["ribum_power", "mutual_information", "matched_kernel"]
+__all__ = ["ribum_power", "matched_kernel"]
 
 #: Bisection steps for the mixing weight of the matched null (2^-60: exact to double precision).
 _BISECT_STEPS = 60
@@ -23,39 +25,9 @@ _BISECT_STEPS = 60
 _MAX_REDRAWS = 40
 
 
-def mutual_information(kernels, prior) -> np.ndarray | float:
-    """I(X; A) in nats of each environment: sum_{x,a} pi0(x) p(a|x) log(p(a|x) / p(a)).
-
-    Parameters
-    ----------
-    kernels : (K, X, A) or (X, A) array
-    prior : (X,) array
-
-    Returns
-    -------
-    (K,) array (a float for a 2-D kernel)
-
-    Example
-    -------
-    >>> round(float(mutual_information([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5])), 6)  # log 2
-    0.693147
-    """
-    p = np.asarray(kernels, dtype=float)
-    pi = np.asarray(prior, dtype=float)
-    two_d = p.ndim == 2
-    p = p[None] if two_d else p
-    joint = pi[None, :, None] * p
-    pa = joint.sum(axis=1, keepdims=True)
-    pos = joint > 0
-    ratio = np.divide(joint, pi[None, :, None] * pa, out=np.ones_like(joint), where=pos)
-    mi = np.where(pos, joint * np.log(np.where(pos, ratio, 1.0)), 0.0).sum(axis=(1, 2))
-    mi = np.maximum(mi, 0.0)
-    return float(mi[0]) if two_d else mi
-
-
 def matched_kernel(rng: np.random.Generator, prior: np.ndarray, n_actions: int,
                    target: float) -> tuple[np.ndarray, bool]:
-    r"""One random (X, A) kernel whose mutual information equals ``target`` (nats).
+    r"""One random (X, A) kernel whose mutual information equals ``target`` (bits).
 
     Construction (the "matched" null of :func:`ribum_power`): draw Q with
     Dirichlet(alpha) rows (alpha = 1 first), let q(a) = sum_x pi0(x) Q(x, a) be

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llmsl_core import mutual_information
+
 from ._validation import as_finite_array, check_seed, positive_int
 from .estimation import LikelihoodEstimate
 
@@ -69,22 +71,6 @@ def _state_dist(prior, X: int) -> np.ndarray:
     if np.any(p < 0) or abs(p.sum() - 1) > 1e-8:
         raise ValueError("prior is off the probability simplex (negative entries or sum != 1)")
     return p / p.sum()
-
-
-def mutual_information(likelihood, prior) -> float:
-    r"""Mutual information ``I(X; Y)`` in bits of ``B[x, y] = P(y | x)`` under ``p(x)``.
-
-    ``I = sum_{x,y} p(x) B[x,y] log2(B[x,y] / q(y))``, ``q = p' B``.
-
-    >>> mutual_information([[1, 0], [0, 1]], [0.5, 0.5])
-    1.0
-    >>> mutual_information([[0.3, 0.7], [0.3, 0.7]], [0.5, 0.5])
-    0.0
-    """
-    from ._validation import row_stochastic
-
-    B = row_stochastic(likelihood, "likelihood")
-    return float(_measures(B, _state_dist(prior, B.shape[0]))["mi_bits"])
 
 
 def rank_one_distance(likelihood, prior) -> dict[str, float]:

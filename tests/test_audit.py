@@ -185,9 +185,9 @@ def test_sampling_with_nothing_parsable_gives_clear_error():
 
 
 def test_top_level_api_and_bad_input():
-    import llmsl
+    import llmsl.audit
 
-    assert llmsl.audit is audit and llmsl.audit_file is not None
+    assert llmsl.audit.audit is audit and llmsl.audit.audit_file is not None
     with pytest.raises(ValueError, match="unknown task"):
         audit("chess", syn.planted_rational())
     with pytest.raises(ValueError, match="mode"):

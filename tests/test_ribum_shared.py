@@ -40,7 +40,7 @@ def margins(kernels, priors, delta=BONUS):
 
 
 def mutual_information(kernels, prior):
-    return ribum.mutual_information(kernels, prior)
+    return ribum.mutual_information(kernels, prior, base=np.e)  # Shannon costs are in nats
 
 
 # ----------------------------------------------------------------------------- acceptance (issue 14, item 4)

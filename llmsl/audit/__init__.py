@@ -1,7 +1,7 @@
 """End-to-end LLM rationality audits (``llmsl audit``, ``llmsl audit-file``).
 
->>> import llmsl                                                # doctest: +SKIP
->>> report = llmsl.audit("hate_speech")                         # doctest: +SKIP
+>>> from llmsl.audit import audit                              # doctest: +SKIP
+>>> report = audit("hate_speech")                               # doctest: +SKIP
 >>> print(report.summary()); report.save("report")              # doctest: +SKIP
 
 - :func:`audit`: run a task (:class:`llmas.tasks.Task`) against a backend.

@@ -2,7 +2,9 @@
 
 RIBUM audits: one heatmap of the recovered utilities ``r_k(x, a)`` per
 environment, the action kernels ``p_k(a|x)``, the bootstrap distribution of
-the NIAS/NIAC margin.  Budget audits: CCEI histogram (model vs uniformly random
+the NIAS/NIAC margin.  Per-environment figures draw at most
+:data:`MAX_ENV_FIGURES` environments (their captions say so); ``report.json``
+keeps every environment.  Budget audits: CCEI histogram (model vs uniformly random
 choices on the same budgets), budget share against the log price ratio, and
 the Afriat utility of the first subject.
 """
@@ -15,6 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..report import Figure
+
+#: environments drawn in per-environment figures; report.json keeps every environment
+MAX_ENV_FIGURES = 12
 
 
 def _plt():
@@ -75,25 +80,33 @@ def ribum_figures(r: dict[str, Any], design: dict[str, Any]) -> list[Figure]:
             _save(fig, path)
         return draw
 
-    for k, e in enumerate(envs):
+    shown = list(range(min(K, MAX_ENV_FIGURES)))
+    cap = (f" (environments 1 to {len(shown)} of {K} are drawn; report.json holds every environment)"
+           if len(shown) < K else "")
+    for k in shown:
+        e = envs[k]
         figs.append(Figure(f"utility_{k}_{_slug(e)}.png",
-                           f"Recovered utility r(x, a) in environment {e} (one solution of the LP)", utility(k, e)))
+                           f"Recovered utility r(x, a) in environment {e} (one solution of the LP)"
+                           + (f"; environment {k + 1} of {K}, the first {len(shown)} are drawn" if cap else ""),
+                           utility(k, e)))
 
     def kernels(path: Path) -> None:
         plt = _plt()
-        fig, axes = plt.subplots(1, K, figsize=(1.0 + (1.0 + 0.5 * A) * K, 1.4 + 0.45 * X), squeeze=False)
+        n = len(shown)
+        fig, axes = plt.subplots(1, n, figsize=(1.0 + (1.0 + 0.5 * A) * n, 1.4 + 0.45 * X), squeeze=False)
         im = None
-        for k, e in enumerate(envs):
+        for k in shown:
+            e = envs[k]
             ax = axes[0, k]
             im = _heatmap(ax, Kn[k], f"p(a|x), {e}", acts, xs if k == 0 else [""] * X, "Blues", 0.0, 1.0)
             ax.set_xlabel("action a")
             if k == 0:
                 ax.set_ylabel("state x")
-        fig.colorbar(im, ax=list(axes[0]), fraction=0.046 / max(K, 1) * 2, label="probability p(a | x)")
+        fig.colorbar(im, ax=list(axes[0]), fraction=0.046 / max(n, 1) * 2, label="probability p(a | x)")
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
 
-    figs.append(Figure("kernels.png", "Action kernels p_k(a | x): how often each action follows each state",
+    figs.append(Figure("kernels.png", "Action kernels p_k(a | x): how often each action follows each state" + cap,
                        kernels))
     boot = r.get("bootstrap") or {}
     if boot.get("margins"):

@@ -124,7 +124,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
 
     Example
     -------
-    >>> from llmsl import audit                                  # doctest: +SKIP
+    >>> from llmsl.audit import audit                            # doctest: +SKIP
     >>> report = audit("hate_speech")                            # doctest: +SKIP
     >>> print(report.summary()); report.save("report")           # doctest: +SKIP
     """

@@ -45,9 +45,15 @@ def build_sensor(args: argparse.Namespace):
     from llmsl.herd.tasks import get_herd_task, label_corpus, load_responses
 
     if args.responses:
-        return load_responses(args.responses, args.task, labels=args.labels, state_column=args.state_column,
-                              reply_column=args.reply_column, label_column=args.label_column,
-                              format=args.format)
+        sensor = load_responses(args.responses, args.task, labels=args.labels, state_column=args.state_column,
+                                reply_column=args.reply_column, label_column=args.label_column,
+                                format=args.format)
+        try:
+            sensor.check_pools()  # here, to name the file, rather than deep inside the simulation
+        except ValueError as exc:
+            failed = f" ({sensor.n_failed} of {sensor.n + sensor.n_failed} rows unusable)" if sensor.n_failed else ""
+            raise ValueError(f"{args.responses}: {exc}{failed}") from None
+        return sensor
     task = get_herd_task(args.task)
     spec = args.corpus
     corpus = task.load_corpus(spec) if spec in ("bundled", "mhs", "amazon") else task.load_corpus(path=spec)

@@ -117,7 +117,9 @@ def panel_from_report(report: Report | dict[str, Any], *, label: str | None = No
     kind, task = d.get("kind"), res.get("task")
     if kind != "audit" or res.get("kind") != "budget":
         what = f"a report of kind '{kind}'" + (f" (task '{task}')" if task else "")
-        raise ValueError(f"{where}{what}, not a budget audit report (made by: llmsl audit --task budget)")
+        hint = (f"; compare the per-model folders under {Path(source) / 'models'} instead"
+                if kind == "compare" and source else "")
+        raise ValueError(f"{where}{what}, not a budget audit report (made by: llmsl audit --task budget){hint}")
     missing = [k for k in ("prices", "quantities", "subjects") if not res.get(k)]
     if missing:
         raise ValueError(f"{where}budget audit report without {', '.join(missing)}")

@@ -37,12 +37,14 @@ def published_rows() -> list[dict[str, Any]]:
 
     rows = [{"source": r["source"], "subjects": r["subjects"], "domain": r.get("domain", ""),
              "statistic": r["statistic"], "value": r["value"], "where": r.get("where", ""),
-             "status": "quoted, not measured"} for r in PUBLISHED_RATIONALITY]
+             "status": "quoted, not measured" + (f" ({r['where']})" if r.get("where") else "")}
+            for r in PUBLISHED_RATIONALITY]
     quoted = {r.get("key") for r in PUBLISHED_RATIONALITY}
     for s in SOURCES:
         if s["key"] in quoted:
             continue
-        rows.append({"source": s["citation"], "subjects": s["subjects"], "domain": ", ".join(s.get("domains", [])),
+        cite = s["citation"] + (f", doi:{s['doi']}" if s.get("doi") else "")
+        rows.append({"source": cite, "subjects": s["subjects"], "domain": ", ".join(s.get("domains", [])),
                      "statistic": "CCEI", "value": None, "where": "",
                      "status": "quoted, not measured; figure not verified here"})
     return rows

