@@ -48,6 +48,8 @@ from typing import Any
 
 import numpy as np
 
+from llmsl_core import check_random_state
+
 from .grid import _check_beliefs
 from .stopping import _stochastic
 from .threshold import PolicyCost, ThresholdOptimization, ThresholdPolicy, _draw, _prior, spsa_on_thresholds
@@ -212,7 +214,7 @@ class IncentiveProblem:
         upper = np.where((dw[None] < 0) & possible[:, :, None], ratio, np.inf).min(axis=(1, 2))
         equal_bad = ((dw[None] == 0) & possible[:, :, None] & (gap > tol)).any(axis=(1, 2))
         I = np.maximum(lower, 0.0)
-        return np.where(equal_bad | (I > upper + tol), np.inf, I)
+        return np.where(equal_bad | (upper + tol < I), np.inf, I)
 
     def minimal_incentive(self, beliefs: np.ndarray, return_action: bool = False):
         """``I*(pi)`` for public beliefs (n, X) -> (n,) (``inf`` where no incentive works).
@@ -265,7 +267,7 @@ class IncentiveProblem:
         if not (np.isfinite(weight) and weight >= 0):
             raise ValueError(f"weight must be >= 0; got {weight}")
         n, N = int(n_runs), int(n_agents)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = check_random_state(seed)
         m = self.social_model
         B, P = self.likelihood, self.transition
         cumB, cumP = np.cumsum(B, axis=1), np.cumsum(P, axis=1)

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from llmsl_core import check_random_state
+
 __all__ = ["spsa", "SPSAResult"]
 
 
@@ -252,7 +254,7 @@ def spsa(
         if int(average) != average or not (0 <= average <= n_iter):
             raise ValueError(f"average must be a bool or an iteration index in [0, n_iter]; got {average}")
         average_from = int(average)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     with_seed = _accepts_seed(objective)
     n_evals = 0
 

@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from llmsl_core import check_random_state
+
 from .spsa import SPSAResult, spsa
 from .stopping import CostLike, StoppingProblem, _Cost
 
@@ -252,7 +254,7 @@ def policy_cost(
     if int(n_runs) != n_runs or n_runs < 1:
         raise ValueError(f"n_runs must be a positive integer; got {n_runs}")
     n_runs = int(n_runs)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     if isinstance(model, StoppingProblem):
         if delay_cost is not None or discount is not None:
             raise ValueError("delay_cost and discount are part of the StoppingProblem; do not pass them")
@@ -545,7 +547,7 @@ def spsa_on_thresholds(objective, final_cost, *, kind: str, thresholds0, tau: fl
     if thresholds0 is None:
         thresholds0 = DEFAULT_THRESHOLDS[kind]
     start = ThresholdPolicy.from_thresholds(thresholds0, tau=tau, kind=kind)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     kw = dict(c=0.05, bounds=(0.0, np.pi / 2), average=True, paired=True, max_step=0.05)
     kw.update(spsa_kwargs)
     res = spsa(lambda theta, seed: objective(ThresholdPolicy(theta, tau, kind), seed), start.theta, n_iter,

@@ -38,7 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_positive_int, check_rng
+from llmsl_core import check_random_state
+
+from ._validation import check_positive_int
 
 __all__ = ["compare", "CompareResult", "plot_ccei_ecdf"]
 
@@ -226,7 +228,7 @@ def compare(frame, by, *, metrics=None, n_boot: int = 2000, n_perm: int = 2000, 
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     seed_out = int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
-    rng = check_rng(seed)
+    rng = check_random_state(seed)
     codes, groups = pd.factorize(labels, sort=False)
     groups = list(groups)
     values: dict = {}

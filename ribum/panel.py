@@ -42,11 +42,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from llmsl_core import check_random_state
+
 from ._graph import closure_bits as _closure
 from ._graph import diagonal_bits as _diagonal
 from ._graph import pack_rows as _pack_rows
 from ._graph import popcount_sum
-from ._validation import _as_float_array, check_efficiency, check_positive_int, check_rng, scale_budget_data
+from ._validation import _as_float_array, check_efficiency, check_positive_int, scale_budget_data
 from .budget import RTOL
 
 __all__ = ["analyze", "panel_garp_ccei", "METRICS"]
@@ -414,7 +416,7 @@ def analyze(data, *, subject=None, prices=None, quantities=None, metrics=("garp"
     n_sim = check_positive_int(n_sim, "n_sim")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     e = check_efficiency(efficiency)
-    rng = check_rng(seed)
+    rng = check_random_state(seed)
     labels, groups, index_name = _panel_input(data, subject, prices, quantities)
     n = len(labels)
     cols: dict[str, np.ndarray] = {"n_observations": np.zeros(n, dtype=np.int64)}

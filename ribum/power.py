@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from llmsl_core import check_random_state
+
 from ._blas import single_threaded_blas
-from ._validation import check_budget_data, check_efficiency, check_positive_int, check_rng
+from ._validation import check_budget_data, check_efficiency, check_positive_int
 from .budget import _garp
 from .budget import ccei as _ccei
 from .results import PowerResult
@@ -50,7 +52,7 @@ def bronars_power(prices, quantities, n_sim: int = 1000, seed=None, *, efficienc
     p, x = check_budget_data(prices, quantities, scale=True)
     n_sim = check_positive_int(n_sim, "n_sim")
     e = check_efficiency(efficiency)
-    rng = check_rng(seed)
+    rng = check_random_state(seed)
     T, G = p.shape
     m = np.einsum("tg,tg->t", p, x)
     bad = 0

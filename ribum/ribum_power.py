@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from llmsl_core import mutual_information
+from llmsl_core import check_random_state, mutual_information
 
-from ._validation import check_kernels, check_positive_int, check_rng
+from ._validation import check_kernels, check_positive_int
 from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
 from .results import RibumPowerResult
 
@@ -164,7 +164,7 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
         raise ValueError(f"interval must be 'wilson' or 'clopper-pearson', got {interval!r}")
     if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not (0.0 < level < 1.0):
         raise ValueError(f"level must be a number in (0, 1), got {level!r}")
-    rng = check_rng(seed)
+    rng = check_random_state(seed)
     K, _, A = p.shape
     delta = check_incentives(incentives, p.shape) if mode == "shared" else None
     _, p, pi, *rest, notes = drop_zero_prior(p, pi, *((delta,) if delta is not None else ()))

@@ -9,8 +9,6 @@ Pure numerics: numpy and scipy only. Plots live in :mod:`sociallearn.plots`.
 """
 from __future__ import annotations
 
-from .model import TIE_RULES, SocialLearningModel, zero_one_cost
-from .simulation import SimulationResult, simulate
 from .cascades import (
     CascadeDistribution,
     CascadeInterval,
@@ -25,16 +23,6 @@ from .cascades import (
     prior_family,
     simplex_grid,
 )
-from .estimation import (
-    LikelihoodEstimate,
-    ThresholdIntervals,
-    estimate_likelihood,
-    likelihood_intervals,
-    posterior_samples,
-    threshold_intervals,
-)
-from .reveal import RevealResult, simulate_reveal_policy
-from .information import Informativeness, informativeness, mutual_information, rank_one_distance
 from .chains import (
     CascadeThreshold,
     ChainAnalysis,
@@ -44,6 +32,18 @@ from .chains import (
     public_beliefs,
     wilson_interval,
 )
+from .estimation import (
+    LikelihoodEstimate,
+    ThresholdIntervals,
+    estimate_likelihood,
+    likelihood_intervals,
+    posterior_samples,
+    threshold_intervals,
+)
+from .information import Informativeness, informativeness, mutual_information, rank_one_distance
+from .model import TIE_RULES, SocialLearningModel, zero_one_cost
+from .reveal import RevealResult, simulate_reveal_policy
+from .simulation import SimulationResult, simulate
 from .social_models import (
     CANDIDATE_MODELS,
     ModelFit,

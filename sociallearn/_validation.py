@@ -64,14 +64,7 @@ def simplex_points(value, name: str, n_states: int, atol: float = 1e-6) -> tuple
     return arr2 / arr2.sum(axis=1, keepdims=True), single
 
 
-def check_seed(seed) -> np.random.Generator:
-    """Turn ``seed`` (None, int, SeedSequence or Generator) into a Generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"seed must be None, an int, a SeedSequence or a numpy Generator: {exc}") from None
+
 
 
 def positive_int(value, name: str, minimum: int = 1) -> int:

@@ -24,7 +24,9 @@ from itertools import combinations
 
 import numpy as np
 
-from ._validation import check_seed, positive_int, simplex_points
+from llmsl_core import check_random_state
+
+from ._validation import positive_int, simplex_points
 from .model import SocialLearningModel
 from .simulation import _Lattice, simulate
 
@@ -458,7 +460,7 @@ def herding_probability(model: SocialLearningModel, prior, n_agents: int = 200, 
         raise ValueError(f"method must be 'simulate' or 'exact', got {method!r}")
     if method == "exact" and observations is not None:
         raise ValueError("method='exact' draws signals from B; use method='simulate' with observations=")
-    rng = check_seed(seed)
+    rng = check_random_state(seed)
     cols = {k: [] for k in ("pw", "sw", "pc", "sc", "pn", "mt", "st")}
     for pi in priors:
         if method == "exact":

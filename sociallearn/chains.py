@@ -48,7 +48,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_finite_array, check_seed, positive_int, simplex_points
+from llmsl_core import check_random_state
+
+from ._validation import as_finite_array, positive_int, simplex_points
 from .model import SocialLearningModel
 
 __all__ = [
@@ -476,7 +478,7 @@ def analyze_chains(data: ChainData, model: SocialLearningModel, *, min_run: int 
     level = _check_level(level)
     n_boot = positive_int(n_boot, "n_boot")
     n_sim = positive_int(n_sim, "n_sim")
-    rng = check_seed(seed)
+    rng = check_random_state(seed)
     R, N = data.actions.shape
     min_run = max(2, math.ceil(N / 2)) if min_run is None else positive_int(min_run, "min_run")
     if min_run > N:
@@ -656,7 +658,7 @@ def cascade_threshold(data: ChainData, model: SocialLearningModel, *, level: flo
     min_count = float(min_count)
     if not min_count >= 0:
         raise ValueError(f"min_count must be >= 0, got {min_count}")
-    rng = check_seed(seed)
+    rng = check_random_state(seed)
     from .cascades import cascade_region
 
     R, N = data.actions.shape

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_finite_array, check_seed, positive_int
+from llmsl_core import check_random_state
+
+from ._validation import as_finite_array, positive_int
 
 __all__ = [
     "estimate_likelihood",
@@ -68,7 +70,7 @@ class LikelihoodEstimate:
         self.n_per_state = self.counts.sum(axis=1)
 
     @classmethod
-    def from_counts(cls, counts, prior_strength: float = 1.0) -> "LikelihoodEstimate":
+    def from_counts(cls, counts, prior_strength: float = 1.0) -> LikelihoodEstimate:
         """Posterior from a confusion-count matrix (X, Y)."""
         N = as_finite_array(counts, "counts", ndim=2)
         if np.any(N < 0):
@@ -110,7 +112,7 @@ class LikelihoodEstimate:
     def sample(self, n_samples: int, seed=None) -> np.ndarray:
         """Posterior samples of B, shape (n_samples, X, Y), rows summing to 1."""
         n_samples = positive_int(n_samples, "n_samples")
-        rng = check_seed(seed)
+        rng = check_random_state(seed)
         g = rng.standard_gamma(self.alpha, size=(n_samples,) + self.alpha.shape)
         s = g.sum(axis=2, keepdims=True)
         # a tiny alpha can underflow every gamma draw of a row; fall back to the mean row

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmsl_core import mutual_information
+from llmsl_core import check_random_state, mutual_information
 
-from ._validation import as_finite_array, check_seed, positive_int
+from ._validation import as_finite_array, positive_int
 from .estimation import LikelihoodEstimate
 
 __all__ = ["informativeness", "Informativeness", "mutual_information", "rank_one_distance"]
@@ -210,7 +210,7 @@ def informativeness(counts, n_samples: int = 2000, seed=None, *, prior=None, pri
                         1.0 / Y)
         plugin = {k: float(v) for k, v in _measures(freq, p).items()}
     if n_samples:
-        samples = _measures(est.sample(n_samples, check_seed(seed)), p)
+        samples = _measures(est.sample(n_samples, check_random_state(seed)), p)
         q = (1 - level) / 2
         intervals = {k: (float(np.quantile(v, q)), float(np.quantile(v, 1 - q))) for k, v in samples.items()}
         post_mean = {k: float(v.mean()) for k, v in samples.items()}

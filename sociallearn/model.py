@@ -32,7 +32,6 @@ arithmetic but reached along different paths are treated alike.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from ._validation import as_finite_array, row_stochastic, simplex_points
@@ -140,7 +139,7 @@ class SocialLearningModel:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def binary_symmetric(cls, precision: float, tie_rule: str = "uniform") -> "SocialLearningModel":
+    def binary_symmetric(cls, precision: float, tie_rule: str = "uniform") -> SocialLearningModel:
         """The Bikhchandani-Hirshleifer-Welch model: X = Y = A = 2.
 
         ``B = [[p, 1-p], [1-p, p]]`` and cost ``c = 1 - I`` (an agent is right
@@ -153,7 +152,7 @@ class SocialLearningModel:
         return cls.symmetric(2, precision, tie_rule=tie_rule)
 
     @classmethod
-    def symmetric(cls, n: int, precision: float, tie_rule: str = "uniform") -> "SocialLearningModel":
+    def symmetric(cls, n: int, precision: float, tie_rule: str = "uniform") -> SocialLearningModel:
         """Symmetric n-ary model: X = Y = A = n, ``B[x, x] = p``, errors spread
         uniformly ``(1 - p) / (n - 1)``, cost ``c = 1 - I`` (0-1 loss).
 

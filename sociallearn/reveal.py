@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llmsl_core import check_random_state
+
 __all__ = ["RevealResult", "simulate_reveal_policy"]
 
 
@@ -101,7 +103,7 @@ def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarr
     X, Y, A = model.n_states, model.n_obs, model.n_actions
     if Y != A:
         raise ValueError(f"a revealing agent's label is its observation: need Y == A, got Y={Y}, A={A}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     pri = np.asarray(prior, dtype=float)
     if pri.ndim == 1:
         if n_runs is None:

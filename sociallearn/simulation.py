@@ -29,7 +29,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import check_seed, positive_int, simplex_points
+from llmsl_core import check_random_state
+
+from ._validation import positive_int, simplex_points
 from .model import SocialLearningModel
 
 __all__ = ["simulate", "SimulationResult"]
@@ -406,7 +408,7 @@ def simulate(model: SocialLearningModel, prior, n_agents: int, n_runs: int, true
     >>> bool((res.cascade_time >= 0).all())
     True
     """
-    rng = check_seed(seed)
+    rng = check_random_state(seed)
     pi0, n_agents, n_runs, x0 = _prepare(model, prior, n_agents, n_runs, true_state, rng)
     if method == "auto":
         method = "lattice" if model.is_static else "direct"

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_seed, positive_int, simplex_points
+from llmsl_core import check_random_state
+
+from ._validation import positive_int, simplex_points
 from .chains import ChainData, _filter_step
 from .model import SocialLearningModel
 from .simulation import _cum_table, _draw
@@ -84,7 +86,7 @@ def scripted_chains(kind: str, model: SocialLearningModel, prior, n_chains: int,
     priors = np.broadcast_to(pri, (R, X)).copy() if single else pri
     if priors.shape[0] != R:
         raise ValueError(f"prior must have shape ({X},) or ({R}, {X}), got {np.shape(prior)}")
-    rng = check_seed(seed)
+    rng = check_random_state(seed)
     if true_state is None:
         x = _draw(rng.random(R), _cum_table(priors))
     else:

@@ -103,3 +103,15 @@ def test_the_site_builds_strictly(tmp_path):
     assert "<svg" in herding and "cascade thresholds on pi(0)" in herding  # a figure and a code block's output
     assert "<math" in (site / "math" / "control.html").read_text(encoding="utf-8")
     assert "ribum.budget.garp" in (site / "reference" / "ribum.html").read_text(encoding="utf-8")
+
+
+def test_the_griffe_extension_reads_sphinx_roles_and_example_sections(tmp_path):
+    import griffe
+
+    (tmp_path / "toy.py").write_text('def f():\n    """Like :func:`~pkg.g` and :class:`Report`.\n\n    Example\n'
+                                     '    -------\n    >>> 1 + 1\n    2\n    """\n', encoding="utf-8")
+    ext = griffe.load_extensions(f"{ROOT / 'docs' / 'griffe_sphinxisms.py'}:SphinxIsms")
+    doc = griffe.load("toy", search_paths=[tmp_path], extensions=ext)["f"].docstring
+    assert doc.value.startswith("Like `pkg.g` and `Report`.") and "Examples\n--------" in doc.value
+    sections = doc.parse("numpy")
+    assert [s.kind.value for s in sections] == ["text", "examples"]
