@@ -73,7 +73,7 @@ def bench_llm(n: int, months: int, reflections: int = 3) -> list[dict]:
             t0, c0 = time.perf_counter(), time.process_time()
             backend = llmas.default_backend(cache=cache, batch_size=max(16, n))
             pol = LLMHouseholds(backend, reflection_interval=reflections)
-            calls = []
+            calls: list[int] = []
             orig = backend.complete_batch
 
             def counting(prompts, _orig=orig, _calls=calls, **kw):

@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import breadth_first_order
 
 from ._blas import single_threaded_blas
 from ._graph import strongly_connected
+from ._highs import quiet_highs
 from ._validation import check_budget_data, check_efficiency, check_positive_int
 from .results import GarpResult
 
@@ -478,6 +479,7 @@ def afriat_utility(prices, quantities, efficiency: float = 1.0, *, solver: str |
     prob = cp.Problem(cp.Minimize(cp.sum(lam)), cons)
     name = solver or _default_lp_solver()
     try:
+        quiet_highs()
         prob.solve(solver=name)
     except cp.error.SolverError as exc:
         raise ValueError(f"Afriat LP: solver {name} failed: {exc}") from None

@@ -112,6 +112,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._highs import quiet_highs
 from ._validation import check_costs, check_kernels, check_utilities
 from .results import RibumResult, SlackResult
 
@@ -440,6 +441,7 @@ class RibumLP:
         kept = None
         for name, opts, label in _attempts(solver, solver_opts):
             try:
+                quiet_highs()
                 problem.solve(solver=name, **opts)
             except (cp.error.SolverError, ValueError) as exc:  # failed solve, unknown solver, bad options
                 self.attempts.append(f"{label}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._graph import strongly_connected
+from ._highs import quiet_highs
 from ._validation import check_budget_data, check_positive_int
 from .budget import RTOL, _relation, garp
 from .results import IndexResult
@@ -42,6 +43,7 @@ def _solve(problem, name, what):
     import cvxpy as cp
 
     try:
+        quiet_highs()
         problem.solve(solver=name)
     except cp.error.SolverError as exc:
         raise ValueError(f"{what}: solver {name} failed: {exc}") from None
