@@ -10,6 +10,7 @@ process with a wall-clock limit and a memory limit.  The time is split into
 - ``lp``: the NIAS/NIAC max-margin LP, ``ribum.check_ribum`` (build and solve),
 - ``bootstrap``: ``ribum.bootstrap_ribum`` (``n_boot`` re-solves through HiGHS),
 - ``informativeness``: mutual information and its posterior interval per environment,
+- ``power``: the Monte Carlo power of the tests (``ribum.ribum_power``, one LP per random draw),
 - ``report``: writing report.md / report.json and drawing the figures,
 
 and the LP's size (variables, constraint rows, nonzeros of ``ribum.inattention.RibumLP``)
@@ -68,7 +69,39 @@ def lp_size(K: int) -> dict:
             "pattern_build_s": build}
 
 
-def one(K: int, per_cell: int, n_boot: int, out: Path) -> dict:
+def lp_only(K: int, per_cell: int) -> dict:
+    """Run in the child: the LP alone on the file's kernels: ``check_ribum`` (what the audit calls) and one
+    direct HiGHS solve (what each bootstrap and power replication costs)."""
+    import ribum
+    from ribum.inattention import RibumLP
+
+    rng = np.random.default_rng(0)
+    kern = np.empty((K, X, A))
+    for k in range(K):
+        acc = rng.uniform(0.4, 0.9)
+        for x in range(X):
+            p = np.full(A, (1 - acc) / (A - 1))
+            p[x] = acc
+            kern[k, x] = np.bincount(rng.choice(A, size=per_cell, p=p), minlength=A) + 1e-9
+    kern /= kern.sum(axis=2, keepdims=True)
+    prior = np.full(X, 1 / X)
+    size = lp_size(K)
+    lp = RibumLP(K, X, A)
+    t0 = time.perf_counter()
+    lp.matrix(kern, prior)
+    size["matrix_fill_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lp.solve_highs(kern, prior)
+    size["highs_solve_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = ribum.check_ribum(kern, prior)
+    size["check_ribum_s"] = time.perf_counter() - t0
+    size["check_ribum_solver"] = f"{getattr(res, 'solver', '?')} / {getattr(res, 'method', '?')}"
+    size["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"K": K, "lp": size}
+
+
+def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = 100) -> dict:
     """Run in the child: time the phases of one ``audit-file`` run."""
     import llmsl.audit as audit_pkg
     import llmsl.audit.analysis as analysis
@@ -91,6 +124,7 @@ def one(K: int, per_cell: int, n_boot: int, out: Path) -> dict:
     ribum.check_ribum = timed("lp", ribum.check_ribum)
     analysis.counts_bootstrap = timed("bootstrap", analysis.counts_bootstrap)
     analysis.informativeness_block = timed("informativeness", analysis.informativeness_block)
+    analysis.power_block = timed("power", analysis.power_block)
     from_file.ribum_analysis = timed("analysis", from_file.ribum_analysis)
     audit_pkg.audit_file = timed("audit_file", audit_pkg.audit_file)  # what ``llmsl audit-file`` calls
     Report.save = timed("report", Report.save)
@@ -99,74 +133,85 @@ def one(K: int, per_cell: int, n_boot: int, out: Path) -> dict:
     rows = make_file(data, K, per_cell)
     size = lp_size(K)
     t0 = time.perf_counter()
-    rc = main(["audit-file", str(data), "--task", "hate_speech", "--n-boot", str(n_boot),
+    rc = main(["audit-file", str(data), "--task", "hate_speech", "--n-boot", str(n_boot), "--power-n", str(power_n),
                "--out", str(out / f"report{K}"), "--quiet"])
     total = time.perf_counter() - t0
     phases["read"] = phases.pop("audit_file") - phases.pop("analysis")
-    # one direct HiGHS solve of the same LP (what each bootstrap replication costs)
-    from ribum.inattention import RibumLP
-
-    rng = np.random.default_rng(1)
-    kern = rng.dirichlet(np.ones(A), size=(K, X))
-    lp = RibumLP(K, X, A)
-    t1 = time.perf_counter()
-    lp.solve_highs(kern, np.full(X, 1 / X))
-    size["highs_solve_s"] = time.perf_counter() - t1
     n_png = len(list((out / f"report{K}").glob("*.png")))
     return {"K": K, "rows": rows, "rc": rc, "total_s": total, "phases_s": phases, "lp": size, "n_png": n_png,
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def _child(args: argparse.Namespace, kind: str, K: int, tmp: str) -> dict:
+    cmd = [sys.executable, __file__, f"--{kind}", str(K), "--per-cell", str(args.per_cell), "--n-boot",
+           str(args.n_boot), "--power-n", str(args.power_n), "--mem-gb", str(args.mem_gb), "--tmp", tmp]
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.limit)
+    except subprocess.TimeoutExpired:
+        return {"K": K, "timed_out": True, "total_s": args.limit}
+    if p.returncode == 0:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    return {"K": K, "failed": (p.stderr.strip().splitlines() or ["?"])[-1][:200], "total_s": time.perf_counter() - t0}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--k", type=int, nargs="+", default=[10, 30, 100, 300], help="numbers of environments")
+    ap.add_argument("--full-k", type=int, nargs="*", default=None,
+                    help="numbers of environments of the end-to-end runs (default: those of --k)")
     ap.add_argument("--per-cell", type=int, default=20, help="answers per (environment, state)")
     ap.add_argument("--n-boot", type=int, default=200, help="bootstrap replications (the CLI default: 200)")
-    ap.add_argument("--limit", type=float, default=600, help="wall-clock limit per K in seconds")
+    ap.add_argument("--power-n", type=int, default=100, help="power draws per null (the CLI default: 100)")
+    ap.add_argument("--limit", type=float, default=600, help="wall-clock limit of each child in seconds")
     ap.add_argument("--mem-gb", type=float, default=8, help="address-space limit of each child, GB")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--lp", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.one is not None:
+    if args.one is not None or args.lp is not None:
         resource.setrlimit(resource.RLIMIT_AS, (int(args.mem_gb * 2 ** 30),) * 2)
-        print(json.dumps(one(args.one, args.per_cell, args.n_boot, Path(args.tmp))))
+        res = lp_only(args.lp, args.per_cell) if args.lp is not None else \
+            one(args.one, args.per_cell, args.n_boot, Path(args.tmp), args.power_n)
+        print(json.dumps(res))
         return
 
-    results = []
+    lps, runs = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for K in args.k:
-            cmd = [sys.executable, __file__, "--one", str(K), "--per-cell", str(args.per_cell), "--n-boot",
-                   str(args.n_boot), "--mem-gb", str(args.mem_gb), "--tmp", tmp]
-            t0 = time.perf_counter()
-            try:
-                p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.limit)
-                if p.returncode == 0:
-                    results.append(json.loads(p.stdout.strip().splitlines()[-1]))
-                else:
-                    results.append({"K": K, "failed": (p.stderr.strip().splitlines() or ["?"])[-1][:200],
-                                    "total_s": time.perf_counter() - t0})
-            except subprocess.TimeoutExpired:
-                results.append({"K": K, "timed_out": True, "total_s": args.limit})
-            if "lp" not in results[-1]:
-                results[-1]["lp"] = lp_size(K)
-            print(f"K={K} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+            r = _child(args, "lp", K, tmp)
+            r.setdefault("lp", lp_size(K))
+            lps.append(r)
+            print(f"LP K={K}: {json.dumps(r)}", file=sys.stderr, flush=True)
+        for K in args.k if args.full_k is None else args.full_k:
+            r = _child(args, "one", K, tmp)
+            runs.append(r)
+            print(f"run K={K}: {json.dumps(r)}", file=sys.stderr, flush=True)
 
-    cols = ("read", "lp", "bootstrap", "informativeness", "report")
-    print(f"{'K':>4} {'rows':>6} {'vars':>8} {'rows(LP)':>9} {'nnz':>9} {'1 HiGHS s':>9} "
-          + " ".join(f"{c:>9}" for c in cols) + f" {'total s':>8} {'PNGs':>5}")
-    for r in results:
+    print("The NIAS/NIAC LP (ribum.inattention.RibumLP) per number of environments K (X = A = 6)")
+    print(f"{'K':>4} {'variables':>10} {'rows':>9} {'nonzeros':>10} {'fill s':>7} {'HiGHS s':>8} "
+          f"{'check_ribum s':>13} {'RSS MB':>7}")
+    for r in lps:
         lp = r["lp"]
+
+        def f(key, w, lp=lp, r=r):
+            return f"{lp[key]:{w}.2f}" if key in lp else ("timeout" if r.get("timed_out") else "fail").rjust(w)
+        print(f"{r['K']:>4} {lp['variables']:>10} {lp['constraints']:>9} {lp['nonzeros']:>10} {f('matrix_fill_s', 7)} "
+              f"{f('highs_solve_s', 8)} {f('check_ribum_s', 13)} {f('max_rss_mb', 7)}")
+    cols = ("read", "lp", "bootstrap", "informativeness", "power", "report")
+    print(f"\nllmsl audit-file end to end (n_boot={args.n_boot}, power_n={args.power_n}, limit {args.limit:g} s)")
+    print(f"{'K':>4} {'answers':>8} " + " ".join(f"{c:>9}" for c in cols) + f" {'total s':>8} {'PNGs':>5}")
+    for r in runs:
         ph = r.get("phases_s", {})
-        tot = f"{r['total_s']:8.1f}" if "phases_s" in r else (">" if r.get("timed_out") else "fail") + \
-            f"{r['total_s']:.0f}".rjust(7)
-        print(f"{r['K']:>4} {r.get('rows', ''):>6} {lp['variables']:>8} {lp['constraints']:>9} {lp['nonzeros']:>9} "
-              + (f"{lp['highs_solve_s']:9.2f}" if "highs_solve_s" in lp else f"{'-':>9}") + " "
-              + " ".join(f"{ph[c]:9.2f}" if c in ph else f"{'-':>9}" for c in cols)
-              + f" {tot} {r.get('n_png', ''):>5}")
+        tot = f"{r['total_s']:8.1f}" if "phases_s" in r else \
+            (">" if r.get("timed_out") else "fail ") + f"{r['total_s']:.0f}"
+        print(f"{r['K']:>4} {r.get('rows', ''):>8} " + " ".join(f"{ph[c]:9.2f}" if c in ph else f"{'-':>9}"
+                                                          for c in cols) + f" {tot:>8} {r.get('n_png', ''):>5}")
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg(), "per_cell": args.per_cell, "n_boot": args.n_boot,
-            "limit_s": args.limit, "mem_gb": args.mem_gb, "X": X, "A": A}
-    (HERE / "bench_audit_file_scaling.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+            "power_n": args.power_n, "limit_s": args.limit, "mem_gb": args.mem_gb, "X": X, "A": A}
+    (HERE / "bench_audit_file_scaling.json").write_text(json.dumps({"meta": meta, "lp": lps, "runs": runs},
+                                                                   indent=1))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--target-agents", type=int, default=20)
     ap.add_argument("--probe", type=int, default=16, help="prompts per probe of the per-prompt cost")
     ap.add_argument("--slots", type=int, default=4)
+    ap.add_argument("--label-cache", default=None, metavar="FILE",
+                    help="response cache that already holds the labels (their cold cost is then not measured here)")
     args = ap.parse_args()
 
     import torch
@@ -62,31 +64,32 @@ def main() -> None:
     rows: list[dict] = []
     timing: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cache = ResponseCache(Path(tmp) / "c.sqlite")
-        backend = make_backend(None, cache=cache)
-        t = time.perf_counter()
+        cpath = Path(args.label_cache) if args.label_cache else Path(tmp) / "c.sqlite"
+        backend = make_backend(None, cache=ResponseCache(cpath))
+        t, c = time.perf_counter(), time.process_time()
         sensor = label_corpus(backend, task, corpus, labels="binary", mode="logprobs")
         timing["label"] = time.perf_counter() - t
         label_calls = backend.n_calls
         rows.append({"what": "labels without history (60 texts x 5 questions, includes model load)",
-                     "seconds": timing["label"], "model_calls": label_calls})
-        t = time.perf_counter()
+                     "seconds": timing["label"], "cpu_seconds": time.process_time() - c, "model_calls": label_calls})
+        t, c = time.perf_counter(), time.process_time()
         run = run_chains(backend, task, corpus, n_chains=args.chains, n_agents=args.agents, text_slots=args.slots,
-                         seed=0)
+                         seed=12345)
         timing["chains"] = time.perf_counter() - t
         rows.append({"what": f"run_chains {args.chains} x {args.agents} (cold)", "seconds": timing["chains"],
-                     "model_calls": run.model_calls, "agent_decisions": run.n_agent_decisions})
+                     "cpu_seconds": time.process_time() - c, "model_calls": run.model_calls,
+                     "agent_decisions": run.n_agent_decisions})
         t = time.perf_counter()
         study = analyze_chain_run(run, sensor, seed=0)
         rep = chain_report(study)
         rep.save(Path(tmp) / "rep")
         timing["analysis"] = time.perf_counter() - t
         rows.append({"what": f"analysis + report {args.chains} x {args.agents}", "seconds": timing["analysis"]})
-        warm = make_backend(None, cache=ResponseCache(Path(tmp) / "c.sqlite"))
+        warm = make_backend(None, cache=ResponseCache(cpath))
         t = time.perf_counter()
         label_corpus(warm, task, corpus, labels="binary", mode="logprobs")
         run2 = run_chains(warm, task, corpus, n_chains=args.chains, n_agents=args.agents, text_slots=args.slots,
-                          seed=0)
+                          seed=12345)
         timing["warm"] = time.perf_counter() - t
         rows.append({"what": "labels + chains again from the cache", "seconds": timing["warm"],
                      "model_calls": warm.n_calls})
@@ -97,15 +100,19 @@ def main() -> None:
         env = task.environments[0]
         choices = list(task.chain_choices("binary"))
         probe.choice_probs([task.chain_prompt(corpus, 0, env, [])], choices)  # load the model outside the timing
-        cost = {}
+        cost: dict[int, float] = {}
+        cpu: dict[int, float] = {}
         for k in (0, args.target_agents - 1):
             prompts = [task.chain_prompt(corpus, int(rng.integers(len(corpus))), env,
                                          rng.integers(0, 2, size=k).tolist()) for _ in range(args.probe)]
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             probe.choice_probs(prompts, choices)
             cost[k] = (time.perf_counter() - t) / args.probe
-            rows.append({"what": f"one chain prompt at position {k + 1} (uncached, batched)", "seconds": cost[k]})
+            cpu[k] = (time.process_time() - c) / args.probe
+            rows.append({"what": f"one chain prompt at position {k + 1} (uncached, batched)", "seconds": cost[k],
+                         "cpu_seconds": cpu[k]})
     s_prompt = float(np.mean(list(cost.values())))
+    c_prompt = float(np.mean(list(cpu.values())))
     # the analysis at the target size (scripted agents: same data shapes, no model)
     agent = scripted_backend("bayes", [[0.8, 0.2], [0.3, 0.7]], corpus, epsilon=0.05)
     big = run_chains(agent, task, corpus, n_chains=args.target_chains, n_agents=args.target_agents,
@@ -130,16 +137,22 @@ def main() -> None:
     load1 = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, load average "
           f"{load0[0]:.1f} (start) / {load1[0]:.1f} (end)")
-    print(f"{'what':<72}{'seconds':>10}{'model calls':>13}")
+    print(f"{'what':<72}{'seconds':>10}{'CPU s':>10}{'model calls':>13}")
     for r in rows:
-        print(f"{r['what']:<72}{r['seconds']:>10.3f}{r.get('model_calls', ''):>13}")
+        cs = r.get("cpu_seconds")
+        print(f"{r['what']:<72}{r['seconds']:>10.3f}{'' if cs is None else f'{cs:.3f}':>10}"
+              f"{r.get('model_calls', ''):>13}")
     print(f"measured run: {run.n_distinct_prompts} model calls for {run.n_agent_decisions} agent decisions "
           f"({run.calls_saved} saved by the prefix tree); sensor informative: {study.informative}; "
           f"verdict: {rep.verdict.label}")
     kind = "measured" if measured_full else "EXTRAPOLATED (upper bound on distinct prompts)"
-    print(f"{R} x {N} on the default model: {est / 60:.1f} min ({kind}); distinct prompts {distinct} "
-          f"(bound {bound}) vs R x N = {R * N}; without the prefix tree ~{peer / 60:.1f} min "
+    print(f"{R} x {N} on the default model: {est / 60:.1f} min wall at this load ({kind}); distinct prompts "
+          f"{distinct} (bound {bound}) vs R x N = {R * N}; without the prefix tree ~{peer / 60:.1f} min "
           f"(ratio {peer / est:.2f}x)")
+    cpu_est = distinct * c_prompt
+    print(f"model CPU time of the chains at the target size: {cpu_est / 60:.1f} CPU-min "
+          f"({c_prompt:.3f} CPU-s per prompt), i.e. about {cpu_est / 120:.1f} min of wall time on 2 idle cores "
+          "when torch keeps both busy")
     out = Path(__file__).with_suffix(".json")
     out.write_text(json.dumps({
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -149,7 +162,8 @@ def main() -> None:
                          "calls_saved": run.calls_saved, "distinct_per_position": run.distinct_prompts,
                          "informative": study.informative, "verdict": rep.verdict.label,
                          "headline": rep.verdict.headline},
-        "seconds_per_prompt": s_prompt, "target_estimate_s": est, "target_kind": kind,
+        "seconds_per_prompt": s_prompt, "cpu_seconds_per_prompt": c_prompt,
+        "target_chain_cpu_seconds": distinct * c_prompt, "target_estimate_s": est, "target_kind": kind,
         "target_distinct_prompts": distinct, "tree_bound": bound, "no_prefix_tree_estimate_s": peer,
         "speedup_vs_no_prefix_tree": peer / est}, indent=2))
 

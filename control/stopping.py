@@ -17,27 +17,17 @@ from typing import Union
 
 import numpy as np
 
+from llmsl_core import check_stochastic
+
 __all__ = ["StoppingProblem", "CostLike"]
 
 CostLike = Union[Callable[[np.ndarray], np.ndarray], np.ndarray, float]
 
 
 def _stochastic(M: np.ndarray, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    M = np.asarray(M, dtype=float)
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D row-stochastic matrix; got shape {M.shape}")
+    M = check_stochastic(M, name)
     if shape is not None and M.shape != shape:
         raise ValueError(f"{name} must have shape {shape}; got {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    if np.any(M < 0):
-        raise ValueError(f"{name} has negative entries; it must be row-stochastic")
-    bad = np.abs(M.sum(axis=1) - 1.0) > 1e-8
-    if np.any(bad):
-        raise ValueError(
-            f"{name} is not row-stochastic: rows {np.flatnonzero(bad).tolist()} sum to "
-            f"{M.sum(axis=1)[bad].round(6).tolist()}, not 1"
-        )
     return M
 
 

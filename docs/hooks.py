@@ -105,6 +105,8 @@ def _check_llmsl(args: list[str]) -> str | None:
     except SystemExit as exc:
         if exc.code not in (0, None):
             return err.getvalue().strip() or f"exit code {exc.code}"
+    except Exception as exc:  # noqa: BLE001 - a command whose module does not import is a finding
+        return f"the llmsl argument parser cannot be built: {exc!r}"
     return None
 
 

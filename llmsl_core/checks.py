@@ -52,7 +52,7 @@ def check_stochastic(value: Any, name: str, *, ndim: int = 2, atol: float = STOC
     >>> check_stochastic([[0.5, 0.6]], "B")
     Traceback (most recent call last):
     ...
-    ValueError: rows of B must sum to 1: row (0,) sums to 1.1
+    ValueError: B is not row-stochastic: row (0,) sums to 1.1, not 1
     """
     arr = np.asarray(value)
     if arr.dtype.kind == "c":
@@ -69,10 +69,10 @@ def check_stochastic(value: Any, name: str, *, ndim: int = 2, atol: float = STOC
         raise ValueError(f"{name} contains NaN or infinite values")
     if np.any(arr < 0):
         idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
-        raise ValueError(f"{name} has a negative probability at {idx}")
+        raise ValueError(f"{name} has a negative probability at {idx}; it must be row-stochastic")
     sums = arr.sum(axis=-1)
     bad = np.abs(sums - 1.0) > atol
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"rows of {name} must sum to 1: row {idx} sums to {sums[idx]:.10g}")
+        raise ValueError(f"{name} is not row-stochastic: row {idx} sums to {sums[idx]:.10g}, not 1")
     return arr / sums[..., None]

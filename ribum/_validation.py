@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from llmsl_core import STOCHASTIC_ATOL
+
 #: Rows of a kernel must sum to one within this absolute tolerance.
-ROW_SUM_ATOL = 1e-8
+ROW_SUM_ATOL = STOCHASTIC_ATOL  # one tolerance for every probability check in llmsl
 
 
 def _as_float_array(x, name: str, ndim: int) -> np.ndarray:

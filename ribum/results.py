@@ -5,32 +5,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _strict(value):
-    """Replace NaN and infinities (nested in dicts and lists) by None, so json.dumps(allow_nan=False) works."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strict(v) for v in value]
-    return value
+from llmsl_core import to_jsonable
 
 
 def _nanmin(a: np.ndarray) -> float:
@@ -40,7 +15,7 @@ def _nanmin(a: np.ndarray) -> float:
 class _Result:
     def to_dict(self) -> dict:
         """All fields as plain Python (JSON-serialisable) values."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.repr}  # type: ignore[arg-type]
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self) if f.repr}  # type: ignore[arg-type]
 
 
 @dataclass
@@ -212,7 +187,7 @@ class RibumResult(_Result):
 
     def to_dict(self) -> dict:
         """All fields as strict-JSON values (NaN and infinities become None)."""
-        return _strict(super().to_dict())
+        return super().to_dict()
 
     def summary(self) -> str:
         K, X, A = self.utilities.shape
@@ -271,7 +246,7 @@ class BootstrapResult(_Result):
 
     def to_dict(self) -> dict:
         """All fields as strict-JSON values (NaN and infinities become None)."""
-        return _strict(super().to_dict())
+        return super().to_dict()
 
     def summary(self) -> str:
         return "\n".join(
@@ -367,6 +342,6 @@ class RibumPowerResult(_Result):
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        d = _strict(super().to_dict())
+        d = to_jsonable(super().to_dict())
         d["statement"] = self.statement
         return d

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from llmsl_core import STOCHASTIC_ATOL
+
 #: Absolute tolerance on "sums to one" for user-supplied probability vectors/rows.
-SIMPLEX_ATOL = 1e-8
+SIMPLEX_ATOL = STOCHASTIC_ATOL  # one tolerance for every probability check in llmsl
 
 
 def as_finite_array(value, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llmsl_core import check_random_state
+from llmsl_core import check_random_state, to_jsonable
 
 from ._validation import as_finite_array, positive_int, simplex_points
 from .model import SocialLearningModel
@@ -68,24 +68,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- helpers
-def _json_safe(value):
-    """Plain-Python, strict-JSON copy of ``value`` (NaN and +-inf become None)."""
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return value
-
-
 def _check_level(level) -> float:
     level = float(level)
     if not 0.0 < level < 1.0:
@@ -267,7 +249,7 @@ class ChainData:
 
     def to_dict(self) -> dict:
         """JSON-ready copy of the data."""
-        return _json_safe({"n_chains": self.n_chains, "n_agents": self.n_agents, "n_states": self.n_states,
+        return to_jsonable({"n_chains": self.n_chains, "n_agents": self.n_agents, "n_states": self.n_states,
                            "n_actions": self.n_actions, "n_obs": self.n_obs, "states": self.states,
                            "actions": self.actions, "priors": self.priors, "signals": self.signals,
                            "action_probs": self.action_probs})
@@ -381,7 +363,7 @@ class PriorGroupAnalysis:
     exact_cascade: dict | None
 
     def to_dict(self) -> dict:
-        return _json_safe({"prior": self.prior, "n_chains": self.n_chains, "observed": self.observed,
+        return to_jsonable({"prior": self.prior, "n_chains": self.n_chains, "observed": self.observed,
                            "predicted": self.predicted, "exact_cascade": self.exact_cascade})
 
 
@@ -399,7 +381,7 @@ class ChainAnalysis:
     model: SocialLearningModel = field(repr=False)
 
     def to_dict(self) -> dict:
-        return _json_safe({"n_chains": self.n_chains, "n_agents": self.n_agents, "min_run": self.min_run,
+        return to_jsonable({"n_chains": self.n_chains, "n_agents": self.n_agents, "min_run": self.min_run,
                            "level": self.level, "n_boot": self.n_boot, "n_sim": self.n_sim,
                            "herd_definition": "final run of identical actions of at least min_run agents",
                            "model": self.model.to_dict(), "groups": [g.to_dict() for g in self.groups]})
@@ -582,7 +564,7 @@ class CascadeThreshold:
     cascade_region: dict
 
     def to_dict(self) -> dict:
-        return _json_safe({k: getattr(self, k) for k in (
+        return to_jsonable({k: getattr(self, k) for k in (
             "leads", "n_disagree", "follow_own", "follow_own_lower", "follow_own_upper", "follow_own_bayes",
             "threshold", "threshold_interval", "threshold_bayes", "p_threshold_exists", "level", "n_boot",
             "cascade_region")})

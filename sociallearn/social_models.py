@@ -89,8 +89,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from llmsl_core import to_jsonable
+
 from ._validation import positive_int
-from .chains import ChainData, _check_data_model, _check_level, _json_safe, public_beliefs
+from .chains import ChainData, _check_data_model, _check_level, public_beliefs
 from .model import SocialLearningModel
 
 __all__ = [
@@ -311,7 +313,7 @@ class ModelFit:
     description: str
 
     def to_dict(self) -> dict:
-        return _json_safe({"name": self.name, "log_likelihood": self.log_likelihood, "n_params": self.n_params,
+        return to_jsonable({"name": self.name, "log_likelihood": self.log_likelihood, "n_params": self.n_params,
                            "aic": self.aic, "bic": self.bic, "params": self.params, "description": self.description})
 
 
@@ -583,7 +585,7 @@ class SocialModelComparison:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary; ``log_likelihood``, ``aic``, ``herding_strength`` are the report keys."""
-        return _json_safe({
+        return to_jsonable({
             "log_likelihood": self.log_likelihood, "aic": self.aic,
             "bic": {k: f.bic for k, f in self.fits.items()},
             "n_params": {k: f.n_params for k, f in self.fits.items()},

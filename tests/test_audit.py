@@ -81,10 +81,10 @@ def test_property_any_shannon_agent_passes_its_split_fails(seed, lam):
     rng = np.random.default_rng(seed)
     k = syn.shannon_kernels(rng.uniform(0, 1, (3, 6, 6)), lam=lam)
     loc = syn.hate_speech_locator()
-    rep = audit("hate_speech", syn.PlantedAgent(k, loc), n=1, n_boot=0, progress=False)
+    rep = audit("hate_speech", syn.PlantedAgent(k, loc), n=1, n_boot=0, power_n=0, progress=False)
     assert rep.results["passed"], rep.results["margin"]
     a, b = np.argsort(-k[0].mean(axis=0))[:2]
-    bad = audit("hate_speech", syn.PlantedAgent(syn.split_kernels(k, a, b), loc), n=1, n_boot=0,
+    bad = audit("hate_speech", syn.PlantedAgent(syn.split_kernels(k, a, b), loc), n=1, n_boot=0, power_n=0,
                 progress=False)
     assert not bad.results["passed"] and bad.results["margin"] <= 1e-6
 

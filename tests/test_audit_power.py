@@ -10,8 +10,6 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from llmas.tasks import get_task
 from llmas.tasks import incentives as inc
@@ -63,20 +61,21 @@ def test_product_quality_stakes_holds_the_star_rating_fixed():
 
 
 # ---------------------------------------------------------------- acceptance: the shared test in the audit
-@settings(max_examples=6, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), lam=st.floats(0.05, 0.3), scale=st.floats(0.5, 2.0))
-def test_shannon_agent_with_one_utility_and_the_incentives_passes(seed, lam, scale):
-    # the population of the library's acceptance test (tests/test_ribum_shared.py): r ~ U(0, 1), incentive
-    # scale 0.5-2, information cost 0.05-0.3. (An agent whose response to the stakes lies only in actions
-    # taken with probability ~1e-10 behaves identically to 1e-10 and is, rightly, not told from one that ignores them.)
-    r = np.random.default_rng(seed).uniform(0, 1, (6, 6))
+@pytest.mark.parametrize("i", range(4))
+def test_shannon_agent_with_one_utility_and_the_incentives_passes(i):
+    # Agents drawn as in the library's check of this design (tests/test_ribum_shared.py): r ~ U(0, 1),
+    # incentive scale 0.05-0.2, information cost 0.1-0.4 (40 of 40 such agents pass at the library level).
+    # An agent whose response to the stakes lies only in actions it takes with probability ~1e-10 behaves
+    # identically to 1e-10 and is, rightly, not told from one that ignores the stakes (m* = 0).
+    rng = np.random.default_rng([14, i])
+    r, scale, lam = rng.uniform(0, 1, (6, 6)), rng.uniform(0.05, 0.2), rng.uniform(0.1, 0.4)
     k = syn.incentive_kernels(r, HS.incentives, lam=lam, scale=scale)
     rep = _stakes_audit(k)
     assert np.allclose(rep.results["kernels"], k, atol=1e-9)
-    assert rep.results["test"] == "shared"
+    assert rep.results["test"] == "shared" and np.allclose(rep.results["prior"], 1 / 6)
     assert rep.results["tests"]["shared"]["passed"], rep.results["margin"]
-    assert rep.results["passed"] == rep.results["tests"]["shared"]["passed"]
-    assert rep.verdict.label in ("consistent", "consistent_uninformative")  # the latter for a very inattentive agent
+    assert rep.results["passed"] and rep.verdict.label == "consistent"
+    assert rep.results["tests"]["shared"]["scale"] > 0  # attention responds to the stated incentives
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -92,16 +91,19 @@ def test_uniformly_random_kernels_fail_the_shared_test_but_pass_the_paper_s(seed
 
 
 def test_agent_that_ignores_the_incentives_fails():
-    r = syn.hate_speech_utilities()[0] / 5
-    same = np.repeat(syn.blahut_arimoto(r, np.full(6, 1 / 6), 0.7)[None], 4, axis=0)
+    # the Shannon agent of the first environment's stakes, in every environment: it reads the text
+    # (informative) and leaves comments up (action 0) often, but its strategy ignores the stated stakes
+    rng = np.random.default_rng([14, 0])
+    r, scale, lam = rng.uniform(0, 1, (6, 6)), rng.uniform(0.05, 0.2), rng.uniform(0.1, 0.4)
+    moved = syn.incentive_kernels(r, HS.incentives, lam=lam, scale=scale)
+    same = np.repeat(moved[:1], 4, axis=0)
+    assert (same[0] @ np.full(6, 1 / 6))[0] > 1e-3  # action 0, whose payoff the stakes change, is taken
     rep = _stakes_audit(same)
-    assert not rep.results["tests"]["shared"]["passed"]
+    assert not rep.results["tests"]["shared"]["passed"] and rep.results["margin"] <= 1e-6
     assert rep.results["tests"]["per_environment"]["passed"]
     assert rep.verdict.label == "inconsistent"
     assert any("behave identically" in n for n in rep.results["ribum"]["notes"])
-    # the same utility, now moved by the incentives, passes
-    moved = _stakes_audit(syn.incentive_kernels(r, HS.incentives, lam=0.7))
-    assert moved.verdict.label == "consistent"
+    assert _stakes_audit(moved).verdict.label == "consistent"  # the same agent, moved by the stakes, passes
 
 
 # ---------------------------------------------------------------- power in every report

@@ -252,17 +252,17 @@ def test_corpus_has_at_least_50_cases():
 
 
 def test_a_huge_field_is_read_not_rejected(tmp_path):
-    """A CSV field far over Python's default limit (131,072 characters) is data (library path: no figures)."""
+    """A CSV field far over Python's default limit (131,072 characters) is data: read and parsed."""
     from llmas.tables import read_table
-    from llmsl.audit import audit_file
+    from llmsl.herd.tasks import load_responses
 
     note = "x" * 300_000
     f = tmp_path / "big.csv"
     f.write_text("state,reply\n" + "".join(f"{x},{_q(OK_REPLY + ' ' + note)}\n" for x in range(6)))
     rows = read_table(f)
     assert len(rows) == 6 and len(rows[0]["reply"]) == len(OK_REPLY) + 1 + len(note)
-    rep = audit_file(f, "hate_speech", n_boot=0)
-    assert rep.results["parse"]["n_ok"] == 6
+    d = load_responses(f, "hate_speech")
+    assert d.n == 6 and d.n_failed == 0 and d.observations.tolist() == [1] * 6
 
 
 @pytest.mark.parametrize("argv", [

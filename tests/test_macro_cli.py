@@ -47,3 +47,14 @@ def test_cli_rejects_bad_numbers_in_one_line(tmp_path, capsys):
         assert rc == 2, argv
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_studies_are_in_the_report(tmp_path):
+    out = tmp_path / "st"
+    rc = main(["macro", "--agents", "6", "--months", "24", "--seeds", "2", "--regret-seeds", "2", "--studies",
+               "--no-audit", "--out", str(out), "--quiet"])
+    assert rc == 0
+    d = json.loads((out / "report.json").read_text())
+    st = d["results"]["studies"]
+    assert {"elasticity", "flat_tax", "regret", "vote", "saez"} <= set(st)
+    assert (out / "regret_horizon.png").is_file() and (out / "flat_tax.png").is_file()

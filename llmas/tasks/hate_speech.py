@@ -103,7 +103,7 @@ QUESTIONS = {
     "is_respectful": "Is this text respectful?",
 }
 
-ENVIRONMENTS = (
+ENVIRONMENTS: tuple[Environment, ...] = (
     Environment(
         name="neutral",
         description="no framing: the paper's prompt as is",

@@ -35,7 +35,7 @@ REPLY_COLUMNS = ("reply", "response", "output", "completion")
 def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_column: str | None = None,
                action_column: str | None = None, state_column: str = "state",
                environment_column: str | None = None, n_boot: int = 200, seed: int = 0,
-               n_sim: int = 200, format: str | None = None):
+               n_sim: int = 200, format: str | None = None, power_n: int | None = None):
     """Run the audit analysis of ``task`` on the answers in ``path``.
 
     Parameters
@@ -48,6 +48,8 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
     environment_column : column naming each answer's environment; ``None`` uses ``environment`` when the
         file has it (else one environment), a name the file lacks is an error.
     n_boot : bootstrap replications of the margin (:func:`ribum.bootstrap_ribum`).
+    power_n : random kernel sets per null for the power of the NIAS/NIAC test
+        (:func:`llmsl.audit.analysis.power_block`; 0 skips it, ``None`` the default).
 
     Returns
     -------
@@ -59,7 +61,10 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
     >>> rep.results["parse"]["n_failed"], rep.verdict.label           # doctest: +SKIP
     """
     t = get_task(task)
-    for name, value, lo in (("n_boot", n_boot, 0), ("n_sim", n_sim, 1), ("seed", seed, 0)):
+    from .analysis import POWER_N
+
+    power_n = POWER_N if power_n is None else power_n
+    for name, value, lo in (("n_boot", n_boot, 0), ("n_sim", n_sim, 1), ("seed", seed, 0), ("power_n", power_n, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
             raise ValueError(f"{name} must be an int >= {lo}, got {value!r}")
     t0 = time.perf_counter()
@@ -153,10 +158,10 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
         kernels = counts / counts.sum(axis=2, keepdims=True)
         prior = np.bincount(states, minlength=X) / len(states)
         res = ribum_analysis(kernels, prior, counts, exact=False, n_boot=n_boot, seed=seed,
-                             env_names=env_labels)
+                             env_names=env_labels, power_n=power_n)
         res["environments"] = env_labels
         res["items"] = {"state": states.tolist(), "environment": env_of_row, "action": actions}
-        params.update(reply_column=reply_column, action_column=action_column,
+        params.update(reply_column=reply_column, action_column=action_column, power_n=power_n,
                       environment_column=environment_column)
         rep = AuditResult(task=t.name, kind="ribum", mode="file", seed=seed, parameters=params,
                           corpus={"name": str(path), "n": len(rows),

@@ -23,8 +23,8 @@ class ParseTally:
 
     def __init__(self, env_names: Sequence[str]):
         self.env_names = list(env_names)
-        self.n_ok = Counter()
-        self.n_failed = Counter()
+        self.n_ok: Counter[int] = Counter()
+        self.n_failed: Counter[int] = Counter()
         self.methods: Counter = Counter()
         self.failures: list[dict[str, Any]] = []
 

@@ -9,7 +9,7 @@ questions and hands the answers to the analysis.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -334,7 +334,7 @@ def _run_budget(t: Task, be, corpus, n, mode, *, n_samples, seed, n_sim, rule, c
 
 
 #: analysis per task kind
-_RUNNERS = {"ribum": _run_ribum, "budget": _run_budget}
+_RUNNERS: dict[str, Callable[..., AuditResult]] = {"ribum": _run_ribum, "budget": _run_budget}
 
 
 def _failure_note(tally: ParseTally) -> str:

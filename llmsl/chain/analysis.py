@@ -111,9 +111,9 @@ def analyze_chain_run(run: ChainRun, sensor, *, prior_strength: float = 1.0, tie
     >>> from llmsl.herd import label_corpus
     >>> corpus = get_task("hate_speech").load_corpus()
     >>> agent = scripted_backend("bayes", [[0.8, 0.2], [0.3, 0.7]], corpus)
-    >>> run = run_chains(agent, "hate_speech", corpus, n_chains=40, n_agents=6, seed=0)
+    >>> run = run_chains(agent, "hate_speech", corpus, n_chains=30, n_agents=5, seed=0)
     >>> sensor = label_corpus(agent, "hate_speech", corpus, labels="binary", mode="logprobs")
-    >>> study = analyze_chain_run(run, sensor, prior_strength=0.0, n_boot=100, n_sim=400)
+    >>> study = analyze_chain_run(run, sensor, prior_strength=0.0, n_boot=50, n_sim=200)
     >>> study.comparison.best_model, study.likelihood.round(3).tolist()
     ('bayes', [[0.8, 0.2], [0.3, 0.7]])
     """

@@ -5,7 +5,15 @@ import argparse
 
 from llmas.tasks import task_names
 
-from .options import CommandError, add_backend, add_common, backend_from_args, nonnegative_int, positive_int
+from .options import (
+    CommandError,
+    add_backend,
+    add_common,
+    backend_from_args,
+    nonnegative_int,
+    positive_int,
+    show_progress,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +92,7 @@ def run(args: argparse.Namespace):
     backend = backend_from_args(args)
     return audit(args.task, backend, corpus=corpus, n=args.n, mode=args.mode, n_samples=args.samples,
                  seed=args.seed, n_boot=args.n_boot, n_sim=args.n_sim, choice_rule=args.choice_rule,
-                 chunk_size=args.batch_size, progress=not args.quiet, power_n=args.power_n)
+                 chunk_size=args.batch_size, progress=show_progress(args), power_n=args.power_n)
 
 
 def _run_models(args: argparse.Namespace, pairs: list[tuple[str | None, str | None]]):
@@ -103,4 +111,4 @@ def _run_models(args: argparse.Namespace, pairs: list[tuple[str | None, str | No
                 for m, u in pairs]
     return audit_models(args.task, builders, save_each=Path(args.out) / "models", n=args.n, mode=args.mode,
                         n_samples=args.samples, seed=args.seed, n_sim=args.n_sim, choice_rule=args.choice_rule,
-                        chunk_size=args.batch_size, progress=not args.quiet)
+                        chunk_size=args.batch_size, progress=show_progress(args))

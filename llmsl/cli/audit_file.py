@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: 'environment' when the file has it, else one environment)")
     g.add_argument("--n-boot", type=nonnegative_int, default=200,
                    help="bootstrap replications of the margin (0: none)")
+    g.add_argument("--power-n", type=nonnegative_int, default=100,
+                   help="random kernel sets per null for the power of the NIAS/NIAC test (how often random "
+                        "answers of the same shape fail it; seeded from --seed); 0: skip")
     g.add_argument("--n-sim", type=positive_int, default=200,
                    help="random subjects per subject for Bronars' power (budget)")
     add_common(parser, "audit-file")
@@ -34,4 +37,5 @@ def run(args: argparse.Namespace):
 
     return audit_file(args.file, args.task, reply_column=args.reply_column, action_column=args.action_column,
                       state_column=args.state_column, environment_column=args.environment_column,
-                      n_boot=args.n_boot, seed=args.seed, n_sim=args.n_sim, format=args.format)
+                      n_boot=args.n_boot, seed=args.seed, n_sim=args.n_sim, format=args.format,
+                      power_n=args.power_n)

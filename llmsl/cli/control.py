@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_common, nonnegative_float, positive_float, positive_int, probability
+from .options import add_common, nonnegative_float, positive_float, positive_int, probability, show_progress
 from .readings import add_reading_arguments, build_sensor
 
 
@@ -43,5 +43,5 @@ def run(args: argparse.Namespace):
     c = analyze_control(sensor, cost, delay_cost=args.delay_cost, discount=args.discount, grid_size=args.grid_size,
                         spsa_iter=args.spsa_iter, spsa_runs=args.spsa_runs, tau=args.tau,
                         incentives=not args.no_incentives, n_agents=args.n_agents, n_runs=args.n_runs,
-                        seed=args.seed, progress=not args.quiet)
+                        seed=args.seed, progress=show_progress(args))
     return control_report(c)

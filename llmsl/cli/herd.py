@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_common, positive_float, positive_int
+from .options import add_common, positive_float, positive_int, show_progress
 from .readings import add_reading_arguments, build_sensor
 
 
@@ -41,5 +41,5 @@ def run(args: argparse.Namespace):
     h = analyze_herding(sensor, cost, priors=np.linspace(0.02, 0.98, args.n_priors), n_agents=args.n_agents,
                         n_runs=args.n_runs, tie_rule=args.tie_rule, prior_strength=args.prior_strength,
                         n_posterior=args.n_posterior, resample=not args.draw_from_b, seed=args.seed,
-                        progress=not args.quiet)
+                        progress=show_progress(args))
     return herd_report(h)

@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peers", type=nonnegative_int, default=0,
                         help="social channel: households observe this many others' work decisions")
     parser.add_argument("--no-audit", action="store_true", help="skip the ribum revealed-preference audit")
+    parser.add_argument("--studies", action="store_true",
+                        help="also run the planner experiments (rule-based households): labour elasticity, welfare "
+                             "against the flat tax, the Saez planner with the measured elasticity, household votes, "
+                             "and regret against horizon over --regret-seeds seeds")
+    parser.add_argument("--regret-seeds", type=positive_int, default=20,
+                        help="seeds of the regret-against-horizon study (default 20)")
     add_backend(parser)
     add_common(parser, "macro")
 
@@ -52,6 +58,8 @@ def run(args: argparse.Namespace):
                            f"< --planner-interval {args.planner_interval}")
     if not 0 <= args.epsilon <= 1:
         raise CommandError(f"--epsilon must be in [0, 1], got {args.epsilon}")
+    if args.studies and args.households != "rule":
+        raise CommandError("--studies runs on rule-based households (--households rule)")
     config = EconomyConfig(n_households=args.agents, n_months=args.months)
     need_llm = args.households == "llm" or args.planner == "llm"
     backend = backend_from_args(args) if need_llm else None
@@ -80,8 +88,13 @@ def run(args: argparse.Namespace):
     if args.regret:
         eps = (0.0, args.epsilon) if args.planner == "llm" else (0.0,)
         report.regret = regret_study(config, make_households,
-                                     (lambda e: make_planner(e)) if args.planner == "llm" else (lambda e: make_planner()),
+                                     make_planner if args.planner == "llm" else (lambda e: make_planner()),
                                      epsilons=eps, seed=seeds[0], period=args.planner_interval)
+    if args.studies:
+        from macro.experiment import run_studies
+
+        report.studies = run_studies(config, make_households, seeds,
+                                     regret_seeds=range(args.seed, args.seed + args.regret_seeds))
     if backend is not None:
         report.extra["decoding"] = decoding
     return macro_report(report, backend=backend, seed=args.seed)

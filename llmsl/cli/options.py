@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_common", "add_backend", "backend_from_args", "check_out_dir", "configure_logging",
+__all__ = ["add_common", "add_backend", "backend_from_args", "check_out_dir", "configure_logging", "show_progress",
            "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "probability", "CommandError"]
 
 
@@ -69,7 +69,8 @@ def add_common(parser: argparse.ArgumentParser, command: str, *, seed: bool = Tr
         g.add_argument("--seed", type=nonnegative_int, default=0,
                        help="master seed of every random draw (subsamples, sampling, bootstraps, simulations); "
                             "the same seed reproduces the same numbers (default: 0)")
-    g.add_argument("--quiet", "-q", action="store_true", help="no progress bars and no summary on stdout")
+    g.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bars (drawn only when stderr is a terminal) and no summary on stdout")
     g.add_argument("-v", "--verbose", action="count", default=0,
                    help="log what happens (-v: retries, fallbacks, cache use; -vv: every request)")
     g.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
@@ -149,6 +150,12 @@ def check_out_dir(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise CommandError(f"cannot write to the output folder {out}: {exc.strerror or exc}") from None
     return out
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether to draw progress bars: not ``--quiet``, and stderr is a terminal (so that a log file or a
+    pipe gets the one-line error alone, not bar redraws)."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from .options import add_backend, backend_from_args, positive_int
+from .options import add_backend, backend_from_args, positive_int, show_progress
 
 log = logging.getLogger("llmsl")
 
@@ -67,7 +67,7 @@ def build_sensor(args: argparse.Namespace):
     sensor = label_corpus(backend, args.task, corpus, labels=args.labels,
                           mode="sample" if mode == "sampling" else "logprobs", temperature=args.temperature,
                           max_tokens=args.max_tokens, seed=args.seed, draws_per_text=args.draws_per_text,
-                          progress=not args.quiet)
+                          progress=show_progress(args))
     from llmsl.report import backend_record
 
     sensor.meta.update({k: v for k, v in backend_record(backend).items() if k in ("base_url", "revision")})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_common
+from .options import add_common, show_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,4 +18,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace):
     from ..herd.reproduction import reproduce
 
-    return reproduce(args.data, seed=args.seed, quick=args.quick, progress=not args.quiet)
+    return reproduce(args.data, seed=args.seed, quick=args.quick, progress=show_progress(args))
