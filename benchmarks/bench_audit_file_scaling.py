@@ -127,7 +127,7 @@ def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = 100) -> di
     analysis.power_block = timed("power", analysis.power_block)
     from_file.ribum_analysis = timed("analysis", from_file.ribum_analysis)
     audit_pkg.audit_file = timed("audit_file", audit_pkg.audit_file)  # what ``llmsl audit-file`` calls
-    Report.save = timed("report", Report.save)
+    Report.save = timed("report", Report.save)  # type: ignore[method-assign]
 
     data = out / f"k{K}.csv"
     rows = make_file(data, K, per_cell)

@@ -33,7 +33,7 @@ def main() -> None:
         stamps = []
         t0 = time.perf_counter()
         res = optimize_threshold(prob, [0.5, 0.5], kind="symmetric", tau=0.02, n_iter=150, n_runs=600, seed=seed,
-                                 callback=lambda n, th, f: stamps.append(time.perf_counter()) and None)
+                                 callback=lambda n, th, f, stamps=stamps: stamps.append(time.perf_counter()) and None)
         total = time.perf_counter() - t0
         th = res.threshold_history[1:, 0]
         avg = np.cumsum(th) / np.arange(1, th.size + 1)
@@ -41,7 +41,8 @@ def main() -> None:
         bad = np.flatnonzero(~ok)
         first = int(bad[-1] + 1) if bad.size else 0
         reach = (stamps[first] - t0) if first < len(stamps) else float("nan")
-        rows.append(dict(seed=seed, final=float(res.thresholds[0]), within=bool(abs(res.thresholds[0] - t_vi) <= spacing),
+        rows.append(dict(seed=seed, final=float(res.thresholds[0]),
+                         within=bool(abs(res.thresholds[0] - t_vi) <= spacing),
                          iter_reached=first, time_reached_s=reach, total_s=total))
         print(json.dumps(rows[-1]), flush=True)
     print(f"\nVI threshold {t_vi:.5f}, lattice spacing {spacing:.4f}")

@@ -71,8 +71,8 @@ def main() -> None:
         build = time.perf_counter() - t
         res = {"grid_size": N, "build_s": build}
         sols = {}
-        for name, f in [("vi", lambda: value_iteration(D, tol=tol)), ("pi", lambda: policy_iteration(D)),
-                        ("mpi20", lambda: policy_iteration(D, tol=tol, n_eval=20))]:
+        for name, f in [("vi", lambda D=D: value_iteration(D, tol=tol)), ("pi", lambda D=D: policy_iteration(D)),
+                        ("mpi20", lambda D=D: policy_iteration(D, tol=tol, n_eval=20))]:
             best = np.inf
             for _ in range(args.repeat):
                 t = time.perf_counter()
@@ -106,7 +106,9 @@ def main() -> None:
     hdr = f"{'N':>8} {'build':>7} {'VI':>7} {'PI':>7} {'MPI20':>7} {'qe VI':>7} {'qe PI':>7} {'qe MPI':>7}  (seconds)"
     print(hdr)
     for r in rows:
-        g = lambda k: f"{r[k]:7.3f}" if k in r else "    n/a"
+        def g(k: str, r: dict = r) -> str:
+            return f"{r[k]:7.3f}" if k in r else "    n/a"
+
         print(f"{r['grid_size']:>8} {g('build_s')} {g('vi_s')} {g('pi_s')} {g('mpi20_s')} {g('qe_value_iteration_s')} "
               f"{g('qe_policy_iteration_s')} {g('qe_modified_policy_iteration_s')}")
     meta = {"machine_note": "shared 2-core machine, timings noisy", "tol": tol, "python": sys.version,

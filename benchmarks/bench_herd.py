@@ -48,12 +48,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-reproduce", action="store_true")
     args = ap.parse_args()
-    from sociallearn import SocialLearningModel, estimate_likelihood
-
     from llmsl.herd.analysis import analyze_herding
     from llmsl.herd.control_analysis import analyze_control
-    from sociallearn import simulate_reveal_policy
     from llmsl.herd.reproduction import _load_sensors, find_mistral_data, reproduce
+    from sociallearn import SocialLearningModel, estimate_likelihood, simulate_reveal_policy
 
     data = find_mistral_data()
     six, two, src = _load_sensors(data)

@@ -129,7 +129,8 @@ def main() -> int:
     print(f"{'cached load, model only, s':<44}{res['cached_load_in_process_s']:>12.2f}")
     print(f"{'prompt tokens (mean)':<44}{res['prompt_tokens_mean']:>12.1f}")
     for r in rows:
-        print(f"{'choice_probs batch=%d choices=%d, prompts/s' % (r['batch'], r['choices']):<44}"
+        label = f"choice_probs batch={int(r['batch'])} choices={int(r['choices'])}, prompts/s"
+        print(f"{label:<44}"
               f"{r['prompts_per_s']:>12.1f}")
     cr = res["cache_replay"]
     print(f"{'cache replay, answers/s':<44}{cr['answers_per_s']:>12.0f}")

@@ -43,10 +43,10 @@ def make_data(T, G=5, noise=0.1, seed=0):
 def ref_garp_violations(p, x, e=1.0):
     E = p @ x.T
     d = np.diag(E).copy()
-    W = E <= e * d[:, None]
+    W = e * d[:, None] >= E
     np.fill_diagonal(W, False)
     _, lab = connected_components(sp.csr_matrix(W), directed=True, connection="strong")
-    S = E < e * d[:, None]
+    S = e * d[:, None] > E
     np.fill_diagonal(S, False)
     return int(np.sum(S & (lab[:, None] == lab[None, :])))
 

@@ -84,12 +84,15 @@ def main(argv=None):
     print(f"{'case':<26}{'engine':<14}{'runs':>9}{'agents':>7}{'seconds':>9}{'Magent-steps/s':>16}")
     for name, (model, prior) in cases.items():
         steps = n_runs * n_agents
-        t_lat, res = timed(lambda: simulate(model, prior, n_agents, n_runs, seed=1))
+        t_lat, res = timed(lambda model=model, prior=prior: simulate(model, prior, n_agents, n_runs, seed=1))
         runs_direct = n_runs // 4
-        t_dir, _ = timed(lambda: simulate(model, prior, n_agents, runs_direct, seed=1, method="direct"), repeat=1)
+        t_dir, _ = timed(lambda model=model, prior=prior, runs_direct=runs_direct: simulate(
+            model, prior, n_agents, runs_direct, seed=1, method="direct"), repeat=1)
         runs_py = 200 if args.quick else 1000
-        t_py, (_, wrong_py) = timed(lambda: python_loop(model, prior, n_agents, runs_py, seed=1), repeat=1)
-        for engine, t, nr in (("lattice", t_lat, n_runs), ("direct", t_dir, runs_direct), ("python loop", t_py, runs_py)):
+        t_py, (_, wrong_py) = timed(lambda model=model, prior=prior, runs_py=runs_py: python_loop(
+            model, prior, n_agents, runs_py, seed=1), repeat=1)
+        engines = (("lattice", t_lat, n_runs), ("direct", t_dir, runs_direct), ("python loop", t_py, runs_py))
+        for engine, t, nr in engines:
             rate = nr * n_agents / t
             print(f"{name:<26}{engine:<14}{nr:>9}{n_agents:>7}{t:>9.3f}{rate / 1e6:>16.2f}")
             rows.append({"case": name, "engine": engine, "n_runs": nr, "n_agents": n_agents, "seconds": t,

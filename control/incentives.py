@@ -99,7 +99,8 @@ class IncentiveSimulation:
                 f"Incentive policy: {self.n_runs} runs of {self.n_agents} agents",
                 f"  mean incentive paid = {self.mean_payment:.6g}, agents paid per run = {self.paid_agents.mean():.3f}",
                 f"  accuracy of the final estimate = {self.accuracy:.4f} (realized {self.accuracy_realized:.4f})",
-                f"  objective = payment + {self.weight} * (1 - accuracy) = {self.objective:.6g} +- {self.std_error:.2g}",
+                f"  objective = payment + {self.weight} * (1 - accuracy) = {self.objective:.6g}"
+                f" +- {self.std_error:.2g}",
             ]
         )
 

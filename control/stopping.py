@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from llmsl_core import check_stochastic
 
 __all__ = ["StoppingProblem", "CostLike"]
 
-CostLike = Union[Callable[[np.ndarray], np.ndarray], np.ndarray, float]
+CostLike = Callable[[np.ndarray], np.ndarray] | np.ndarray | float
 
 
 def _stochastic(M: np.ndarray, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -130,10 +129,7 @@ class StoppingProblem:
         X, Y = B.shape
         if X < 2:
             raise ValueError(f"likelihood must have at least 2 states (rows); got {X}")
-        if transition is None:
-            P = np.eye(X)
-        else:
-            P = _stochastic(transition, "transition", (X, X))
+        P = np.eye(X) if transition is None else _stochastic(transition, "transition", (X, X))
         try:
             rho = float(discount)
         except (TypeError, ValueError):

@@ -88,7 +88,9 @@ class ThresholdPolicy:
         self.kind = kind
 
     @classmethod
-    def from_thresholds(cls, thresholds: np.ndarray | float, tau: float = 0.0, kind: str = "interval") -> ThresholdPolicy:
+    def from_thresholds(
+        cls, thresholds: np.ndarray | float, tau: float = 0.0, kind: str = "interval"
+    ) -> ThresholdPolicy:
         """Policy with thresholds ``t`` in ``[0, 1]`` (``theta = arcsin(sqrt(t))``)."""
         t = np.atleast_1d(np.asarray(thresholds, dtype=float))
         if not np.all((t >= 0) & (t <= 1)):
@@ -133,7 +135,9 @@ class ThresholdPolicy:
         return ThresholdPolicy(self.theta, 0.0, self.kind)
 
     def __repr__(self) -> str:
-        return f"ThresholdPolicy(kind={self.kind!r}, thresholds={np.round(self.thresholds, 6).tolist()}, tau={self.tau})"
+        return (
+            f"ThresholdPolicy(kind={self.kind!r}, thresholds={np.round(self.thresholds, 6).tolist()}, tau={self.tau})"
+        )
 
 
 @dataclass
@@ -265,7 +269,9 @@ def policy_cost(
         if delay_cost is None or discount is None:
             raise ValueError("a SocialLearningModel needs delay_cost= and discount=")
         return _cost_social(model, policy, prior, n_runs, horizon, rng, delay_cost, discount)
-    raise ValueError(f"model must be a StoppingProblem or a sociallearn.SocialLearningModel; got {type(model).__name__}")
+    raise ValueError(
+        f"model must be a StoppingProblem or a sociallearn.SocialLearningModel; got {type(model).__name__}"
+    )
 
 
 def _cost_stopping(prob: StoppingProblem, policy, prior, n, horizon, rng) -> PolicyCost:

@@ -23,7 +23,6 @@ local CSV/JSONL/Parquet file:
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -31,10 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from .tables import read_table
 from .tasks import hate_speech as _hs
 from .tasks import product_quality as _pq
-
-from .tables import read_table
 
 MHS_NAME = "ucberkeley-dlab/measuring-hate-speech"
 AMAZON_NAME = "McAuley-Lab/Amazon-Reviews-2023"
@@ -121,7 +119,7 @@ class Corpus:
         rng = np.random.default_rng(seed)
         env = self.environments if self.environments is not None else np.zeros(len(self), int)
         keep = []
-        for cell in sorted(set(zip(env.tolist(), self.states.tolist()))):
+        for cell in sorted(set(zip(env.tolist(), self.states.tolist(), strict=True))):
             members = np.flatnonzero((env == cell[0]) & (self.states == cell[1]))
             if len(members) > n_per_cell:
                 members = rng.choice(members, n_per_cell, replace=False)

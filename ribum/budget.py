@@ -388,9 +388,12 @@ def ccei(prices, quantities) -> float:
 
 @dataclass
 class AfriatUtility:
-    """Afriat's piecewise-linear concave utility u(x) = min_t (U_t + lam_t p_t . (x - x_t)).
+    """Afriat's piecewise-linear concave utility u(x) = min_t (U_t + lam_t (p_t . x - e p_t . x_t)).
 
-    Calling it evaluates u at one bundle (G,) or a stack of bundles (n, G).
+    At efficiency e = 1 this is min_t (U_t + lam_t p_t . (x - x_t)); at e < 1 the
+    own expenditure is deflated by e, which is the form the Afriat inequalities
+    at efficiency e rationalize (SPEC 1a).  Calling it evaluates u at one bundle
+    (G,) or a stack of bundles (n, G).
 
     Attributes
     ----------
@@ -418,7 +421,7 @@ class AfriatUtility:
         if b.shape[1] != self.prices.shape[1]:
             raise ValueError(f"bundles must have {self.prices.shape[1]} goods, got shape {np.shape(bundles)}")
         own = np.einsum("tg,tg->t", self.prices, self.quantities)
-        vals = self.U[None, :] + self.lam[None, :] * (b @ self.prices.T - own[None, :])
+        vals = self.U[None, :] + self.lam[None, :] * (b @ self.prices.T - self.efficiency * own[None, :])
         u = vals.min(axis=1)
         return float(u[0]) if single else u
 
@@ -464,7 +467,7 @@ def afriat_utility(prices, quantities, efficiency: float = 1.0, *, solver: str |
     if not g.passed:
         raise ValueError(
             f"data are not rationalizable at efficiency {e:g}: GARP_e fails with {g.violations} violating pairs "
-            f"(CCEI = {ccei(p, x):.12g}); use efficiency <= CCEI"
+            f"(CCEI = {ccei(p, x):.12g}); use an efficiency below the CCEI (GARP_e fails at e = CCEI itself)"
         )
     T = p.shape[0]
     E = p @ x.T

@@ -122,8 +122,11 @@ __all__ = ["check_ribum", "nias", "niac", "recover_costs", "rational_inattention
 TOL = 1e-6
 #: Slack tolerance for calling a constraint binding.
 BINDING_TOL = 1e-6
-#: Two strategies are "the same" when their sorted joint tables agree to this.
-SAME_STRATEGY_ATOL = 1e-10
+#: Two strategies are "the same" when their sorted joint tables agree to this.  Between two
+#: rational strategies that differ by d the margin is about d / 2, so a pair closer than a few
+#: TOL could only "pass" below the verdict tolerance: treating it as one strategy (exempt from
+#: the margin, as exact duplicates are) keeps the verdict continuous in the data.
+SAME_STRATEGY_ATOL = 4 * TOL
 
 
 # ----------------------------------------------------------------------------- slack checks

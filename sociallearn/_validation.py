@@ -33,7 +33,7 @@ def row_stochastic(value, name: str, shape: tuple[int | None, int | None] | None
     """Validate a row-stochastic matrix (non-negative, rows summing to 1)."""
     arr = as_finite_array(value, name, ndim=2)
     if shape is not None:
-        for axis, (want, got) in enumerate(zip(shape, arr.shape)):
+        for axis, (want, got) in enumerate(zip(shape, arr.shape, strict=True)):
             if want is not None and want != got:
                 raise ValueError(f"{name} must have shape {tuple('?' if s is None else s for s in shape)}, "
                                  f"got {arr.shape} (axis {axis} mismatch)")

@@ -172,10 +172,7 @@ def _binary_candidates(model: SocialLearningModel) -> np.ndarray:
     rho = np.array(rho)
     lo_map = P[1, 0]
     s = P[0, 0] - P[1, 0]
-    if s == 0:
-        pis = np.array([0.0, 1.0])
-    else:
-        pis = np.concatenate([(rho - lo_map) / s, [0.0, 1.0]])
+    pis = np.array([0.0, 1.0]) if s == 0 else np.concatenate([(rho - lo_map) / s, [0.0, 1.0]])
     pis = pis[(pis >= 0.0) & (pis <= 1.0)]
     return np.unique(pis)
 
@@ -472,7 +469,7 @@ def herding_probability(model: SocialLearningModel, prior, n_agents: int = 200, 
             s = r.herding_stats()
             vals = (s["p_wrong_cascade"], s["se_wrong_cascade"], s["p_correct_cascade"], s["se_correct_cascade"],
                     s["p_no_cascade"], s["mean_cascade_time"], s["se_cascade_time"])
-        for key, v in zip(cols, vals):
+        for key, v in zip(cols, vals, strict=True):
             cols[key].append(v)
     arr = {k: np.array(v, dtype=np.float64) for k, v in cols.items()}
     return HerdingResult(priors=priors, p_wrong=arr["pw"], se_wrong=arr["sw"], p_correct=arr["pc"],

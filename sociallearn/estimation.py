@@ -264,7 +264,8 @@ class ThresholdIntervals:
     def summary(self) -> str:
         lines = [f"Herding thresholds in pi(0) with {100 * self.level:g}% credible intervals "
                  f"({100 * self.structure_agreement:.1f}% of posterior samples share the structure)"]
-        lines += [f"  {t:.4f} [{lo:.4f}, {hi:.4f}]" for t, lo, hi in zip(self.thresholds, self.lower, self.upper)]
+        lines += [f"  {t:.4f} [{lo:.4f}, {hi:.4f}]"
+                  for t, lo, hi in zip(self.thresholds, self.lower, self.upper, strict=True)]
         return "\n".join(lines)
 
 

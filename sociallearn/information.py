@@ -185,10 +185,7 @@ def informativeness(counts, n_samples: int = 2000, seed=None, *, prior=None, pri
     >>> info.is_informative(), info.estimate["mi_bits"] < 0.01
     (False, True)
     """
-    if isinstance(counts, LikelihoodEstimate):
-        est = counts
-    else:
-        est = LikelihoodEstimate.from_counts(counts, prior_strength)
+    est = counts if isinstance(counts, LikelihoodEstimate) else LikelihoodEstimate.from_counts(counts, prior_strength)
     N = est.counts
     X, Y = N.shape
     n_samples = positive_int(n_samples, "n_samples", minimum=0)

@@ -106,19 +106,13 @@ class SocialLearningModel:
         X, Y = B.shape
         if (cost is None) == (utility is None):
             raise ValueError("give exactly one of cost= and utility= (an (X, A) array)")
-        if cost is not None:
-            c = as_finite_array(cost, "cost", ndim=2)
-        else:
-            c = -as_finite_array(utility, "utility", ndim=2)
+        c = as_finite_array(cost, "cost", ndim=2) if cost is not None else -as_finite_array(utility, "utility", ndim=2)
         if c.shape[0] != X:
             raise ValueError(f"cost/utility must have one row per state: likelihood has {X} states "
                              f"(shape {B.shape}) but cost has shape {c.shape}")
         if c.shape[1] < 1:
             raise ValueError("cost/utility must have at least one action (column)")
-        if transition is None:
-            P = np.eye(X)
-        else:
-            P = row_stochastic(transition, "transition", shape=(X, X))
+        P = np.eye(X) if transition is None else row_stochastic(transition, "transition", shape=(X, X))
         if tie_rule not in TIE_RULES:
             raise ValueError(f"tie_rule must be one of {TIE_RULES}, got {tie_rule!r}")
         tie_rtol = float(tie_rtol)

@@ -187,7 +187,7 @@ def plot_cascade_region(region, ax=None, path=None):
             sel = act == a
             if sel.any():
                 ax.scatter(px[sel], py[sel], s=4, color=colors(a % 10), label=f"herd on action {a}")
-        for (x, y), name in zip([(0, 0), (1, 0), (0.5, np.sqrt(3) / 2)], ["x=0", "x=1", "x=2"]):
+        for (x, y), name in zip([(0, 0), (1, 0), (0.5, np.sqrt(3) / 2)], ["x=0", "x=1", "x=2"], strict=True):
             ax.annotate(name, (x, y), ha="center", va="top" if y == 0 else "bottom")
         ax.set_aspect("equal")
         ax.axis("off")

@@ -340,7 +340,9 @@ def _prepare(model, prior, n_agents, n_runs, true_state, rng):
     else:
         ts = np.asarray(true_state)
         if ts.dtype.kind not in "iu" or ts.ndim > 1:
-            raise ValueError(f"true_state must be an integer or an integer array of shape (n_runs,), got {true_state!r}")
+            raise ValueError(
+                f"true_state must be an integer or an integer array of shape (n_runs,), got {true_state!r}"
+            )
         if ts.ndim == 1 and ts.shape[0] != n_runs:
             raise ValueError(f"true_state has {ts.shape[0]} entries but n_runs = {n_runs}")
         if np.any((ts < 0) | (ts >= X)):

@@ -43,7 +43,7 @@ def test_minimal_incentive_is_least_and_sufficient(seed, Y, extra, fixed):
             continue
         w = omega if fixed else (np.eye(A)[sub[k]] if sub[k] >= 0 else np.zeros(A))
 
-        def informative(amount):
+        def informative(amount, k=k, w=w):
             ok = True
             for y in range(Y):
                 eta = pred[k] * B[:, y]

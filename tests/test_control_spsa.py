@@ -39,7 +39,9 @@ def test_common_random_numbers_reduce_error():
 
 
 def test_projection_and_history():
-    f = lambda th, seed: float(np.sum((th - 5.0) ** 2))  # optimum outside the box
+    def f(th, seed):  # optimum outside the box
+        return float(np.sum((th - 5.0) ** 2))
+
     res = spsa(f, [0.0, 0.0], 300, a=0.5, bounds=(-1.0, 2.0), seed=1)
     assert res.history.shape == (301, 2)
     assert np.all(res.history >= -1.0) and np.all(res.history <= 2.0)
@@ -65,7 +67,9 @@ def test_deterministic_given_seed_and_seed_is_common():
 
 def test_gain_calibration_sets_first_step():
     # one dimension: the central difference of a quadratic is its exact derivative 20 theta
-    f = lambda th: float(10.0 * th[0] ** 2)
+    def f(th):
+        return float(10.0 * th[0] ** 2)
+
     res = spsa(f, 1.0, 100, c=1e-3, target_step=0.05, seed=3)
     assert res.calibrated and res.n_evals == 2 * 5 + 2 * 100
     assert res.a / (res.A + 1) ** res.alpha * 20.0 == pytest.approx(0.05, rel=1e-9)
@@ -76,7 +80,9 @@ def test_gain_calibration_sets_first_step():
 
 
 def test_objective_without_seed_and_averaging_index():
-    f = lambda th: float((th[0] - 2) ** 2)
+    def f(th):
+        return float((th[0] - 2) ** 2)
+
     res = spsa(f, 0.0, 400, a=0.3, average=200, seed=0)
     assert res.average_from == 200
     assert np.allclose(res.theta_avg, res.history[200:].mean(axis=0))
@@ -90,7 +96,9 @@ def test_callback_stops_early():
 
 
 def test_bad_input():
-    f = lambda th: float(th @ th)
+    def f(th):
+        return float(th @ th)
+
     with pytest.raises(ValueError, match="n_iter"):
         spsa(f, np.zeros(2), 0)
     with pytest.raises(ValueError, match="bounds"):

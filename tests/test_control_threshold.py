@@ -116,7 +116,7 @@ def test_spsa_threshold_matches_value_iteration(d, kind, seed):
     t_vi = vi.thresholds
     res = optimize_threshold(prob, [0.5, 0.5], kind=kind, tau=0.02, n_iter=150, n_runs=600, seed=seed)
     lat = lattice()
-    for t_s, t_v in zip(res.thresholds, t_vi):
+    for t_s, t_v in zip(res.thresholds, t_vi, strict=True):
         i = np.searchsorted(lat, t_v)
         spacing = lat[i] - lat[i - 1]
         assert abs(t_s - t_v) <= spacing, (t_s, t_v, spacing)

@@ -8,14 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmas.tasks import budget, get_task, hate_speech as hs, product_quality as pq
+from llmas.tasks import budget, get_task
+from llmas.tasks import hate_speech as hs
+from llmas.tasks import product_quality as pq
 
 
 def _brute_hs(q):
     """P(action) by enumerating all 2^5 answer combinations of independent questions."""
     p = np.zeros(6)
     for bits in itertools.product([0, 1], repeat=5):
-        w = np.prod([qi if b else 1 - qi for qi, b in zip(q, bits)])
+        w = np.prod([qi if b else 1 - qi for qi, b in zip(q, bits, strict=True)])
         p[int(hs.action_from_flags(np.array(bits)))] += w
     return p
 
@@ -58,7 +60,9 @@ def test_product_quality_actions_and_exact_probs():
     p = pq.action_probs_from_yes(q)
     brute = np.zeros(8)
     for bits in itertools.product([0, 1], repeat=3):
-        brute[4 * bits[0] + 2 * bits[1] + bits[2]] += np.prod([qi if b else 1 - qi for qi, b in zip(q, bits)])
+        brute[4 * bits[0] + 2 * bits[1] + bits[2]] += np.prod(
+            [qi if b else 1 - qi for qi, b in zip(q, bits, strict=True)]
+        )
     assert np.allclose(p, brute) and np.isclose(p.sum(), 1)
     with pytest.raises(ValueError, match="lie in"):
         pq.action_probs_from_yes([1.5, 0, 0])

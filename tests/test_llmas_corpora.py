@@ -82,10 +82,10 @@ def test_product_reviews_state_from_other_reviews(tmp_path):
     p.write_text("\n".join(lines))
     c = load_product_reviews(path=p)
     assert len(c) == 12 and "few" not in c.texts
-    got = dict(zip(c.texts, c.states.tolist()))
+    got = dict(zip(c.texts, c.states.tolist(), strict=True))
     # leave-one-out: the 1-star review of G sees mean 5 -> good; the 5-star review of B sees mean 1 -> bad
     assert got["good but late"] == 1 and got["bad but new"] == 0
-    assert dict(zip(c.texts, c.environments.tolist()))["good but late"] == 1
+    assert dict(zip(c.texts, c.environments.tolist(), strict=True))["good but late"] == 1
 
 
 def test_file_errors_are_clear(tmp_path):

@@ -80,12 +80,6 @@ def _near_duplicate_agent(eps: float) -> InattentiveAgent:
     return InattentiveAgent(k, r, prior, np.zeros(2), 1.0, "shannon")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ribum.inattention.check_ribum rejects a rational Shannon agent whose two environments use nearly "
-    "identical strategies: with r_1 = (1 - 1e-6) r_0 (lam = 1, uniform prior) the kernels differ by ~3e-8, "
-    "the pair is not exempted from the NIAC margin (_same_strategy uses SAME_STRATEGY_ATOL = 1e-10), so the "
-    "max margin m* is ~1.5e-8 < tol = 1e-6 and passed is False; an exact duplicate (eps = 0) passes. The "
-    "verdict is discontinuous in the data."))
 @settings(max_examples=6, deadline=None)
 @given(shannon_agents(near_duplicate=True))
 @example(_near_duplicate_agent(1e-6))

@@ -163,11 +163,6 @@ _PLANTED_2 = PlantedViolation(prices=np.array([[1.0, 0.00390625], [0.0078125, 1.
                               cycle=(0, 1))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ribum.budget.AfriatUtility.__call__ evaluates min_t U_t + lam_t p_t.(x - x_t) whatever the efficiency; "
-    "at e < 1 the Afriat numbers satisfy U_s <= U_t + lam_t (p_t.x_s - e p_t.x_t), and the function that "
-    "e-rationalizes the data is min_t U_t + lam_t (p_t.x - e p_t.x_t). With the current formula "
-    "u(x_t) < u(x_s) although x_s is in t's e-budget (e.g. the 2-cycle example: u(x) = [-4.96e5, -0.99])"))
 @settings(max_examples=8, deadline=None)
 @given(planted_violation(max_rational=2))
 @example(_PLANTED_2)

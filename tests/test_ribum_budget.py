@@ -253,7 +253,7 @@ def test_dense_scc_matches_scipy_on_random_graphs():
             W2 = W.copy()
             np.fill_diagonal(W2, False)
             _, ref = connected_components(sp.csr_matrix(W2), directed=True, connection="strong")
-            pairs = set(zip(labels.tolist(), ref.tolist()))
+            pairs = set(zip(labels.tolist(), ref.tolist(), strict=True))
             assert len(pairs) == len(set(labels.tolist())) == len(set(ref.tolist()))
             sizes = np.bincount(ref)
             assert np.array_equal(on_cycle, sizes[ref] > 1)

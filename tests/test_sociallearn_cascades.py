@@ -41,7 +41,7 @@ def test_binary_cascade_region_matches_dense_grid(model):
     grid = np.linspace(0, 1, 2001)
     act = model.cascade_action(np.stack([grid, 1 - grid], axis=1))
     thresholds = reg.thresholds
-    for g, a in zip(grid, act):
+    for g, a in zip(grid, act, strict=True):
         if thresholds.size and np.min(np.abs(thresholds - g)) < 1e-9:
             continue  # the end points themselves are checked below
         hits = [iv for iv in reg.intervals if g in iv]
@@ -52,7 +52,7 @@ def test_binary_cascade_region_matches_dense_grid(model):
         hits = [iv for iv in reg.intervals if t in iv]
         assert (hits[0].action if hits else -1) == model.cascade_action([t, 1 - t])
     # intervals are disjoint and sorted
-    for left, right in zip(reg.intervals, reg.intervals[1:]):
+    for left, right in zip(reg.intervals, reg.intervals[1:], strict=False):
         assert left.hi <= right.lo
 
 

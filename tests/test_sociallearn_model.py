@@ -148,7 +148,8 @@ def test_hand_computed_uniform_tie_update():
     # At pi = p the low-signal agent is indifferent: P(a=0 | x=0) = p + q/2 = 0.85.
     m = SocialLearningModel.binary_symmetric(0.7, "uniform")
     np.testing.assert_allclose(m.action_probs([0.7, 0.3]), [[0.85, 0.15], [0.65, 0.35]])
-    np.testing.assert_allclose(m.public_update([0.7, 0.3], 0), np.array([0.7 * 0.85, 0.3 * 0.65]) / (0.7 * 0.85 + 0.3 * 0.65))
+    np.testing.assert_allclose(m.public_update([0.7, 0.3], 0),
+                               np.array([0.7 * 0.85, 0.3 * 0.65]) / (0.7 * 0.85 + 0.3 * 0.65))
     np.testing.assert_allclose(m.public_update([0.7, 0.3], 1), [0.5, 0.5])
     # R starts from zeros: a tie must not count both actions in full
     assert np.all(m.action_probs([0.7, 0.3]).sum(axis=1) == pytest.approx(1.0))

@@ -9,9 +9,9 @@ from sociallearn import (
     cascade_distribution,
     cascade_region,
     herding_probability,
+    plots,
     simulate,
 )
-from sociallearn import plots
 
 
 @pytest.fixture(scope="module")

@@ -87,9 +87,9 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
             subjects.setdefault(str(rows.field(i, "subject")), []).append(vals)
         sizes = {s: len(v) for s, v in subjects.items()}
         if len(set(sizes.values())) != 1:
-            lo, hi = min(sizes, key=sizes.__getitem__), max(sizes, key=sizes.__getitem__)
-            raise ValueError(f"{path}: every subject needs the same number of budgets; subject {lo!r} has "
-                             f"{sizes[lo]}, subject {hi!r} has {sizes[hi]}")
+            few, many = min(sizes, key=sizes.__getitem__), max(sizes, key=sizes.__getitem__)
+            raise ValueError(f"{path}: every subject needs the same number of budgets; subject {few!r} has "
+                             f"{sizes[few]}, subject {many!r} has {sizes[many]}")
         if next(iter(sizes.values())) < 2:
             raise ValueError(f"{path}: every subject needs at least 2 budgets to test revealed preferences")
         arr = np.array(list(subjects.values()))

@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if created:  # leave no empty folder behind a run that wrote nothing
             with contextlib.suppress(OSError):
-                Path(out_arg).rmdir()
+                Path(str(out_arg)).rmdir()
 
 
 def _run(module, args: argparse.Namespace, args_list: list[str], out_arg: str | None, t0: float) -> int:

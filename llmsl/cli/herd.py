@@ -38,7 +38,7 @@ def run(args: argparse.Namespace):
     X = sensor.n_states
     cost = zero_one_cost(X) if args.cost == "zero_one" else \
         np.abs(np.subtract.outer(np.arange(X), np.arange(X))) / (X - 1)
-    h = analyze_herding(sensor, cost, priors=np.linspace(0.02, 0.98, args.n_priors), n_agents=args.n_agents,
+    h = analyze_herding(sensor, cost, priors=np.linspace(0.02, 0.98, args.n_priors).tolist(), n_agents=args.n_agents,
                         n_runs=args.n_runs, tie_rule=args.tie_rule, prior_strength=args.prior_strength,
                         n_posterior=args.n_posterior, resample=not args.draw_from_b, seed=args.seed,
                         progress=show_progress(args))
