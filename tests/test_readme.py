@@ -43,4 +43,4 @@ def test_llm_layer_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), ns)
     assert ns["probs"].shape == (1, 2) and abs(float(ns["probs"].sum()) - 1) < 1e-9
     assert isinstance(ns["reply"], str) and ns["reply"]
-    assert ns["report"].to_dict()["task"] == "hate_speech"
+    assert ns["report"].results["task"] == "hate_speech"
