@@ -39,8 +39,8 @@ def main() -> None:
     ap.add_argument("--task", default="hate_speech")
     a = ap.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         if not a.skip_model:
             cmd = ["audit", "--task", a.task, "--cache", str(tmp / "c.sqlite"), "--quiet"]
             dt, rep = _cli(cmd + ["--out", str(tmp / "r1")])

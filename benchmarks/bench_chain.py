@@ -38,6 +38,26 @@ def tree_bound(n_chains: int, n_agents: int, n_states: int, slots: int, n_action
     return int(sum(min(n_chains, n_states * slots * n_actions ** k) for k in range(n_agents)))
 
 
+def simulated_distinct(n_chains: int, n_agents: int, slots: int, p_action: np.ndarray, n_rep: int = 10,
+                       seed: int = 0) -> float:
+    """Mean number of distinct full-history prompts when every agent acts independently with ``p_action``.
+
+    A model whose decisions barely depend on the history (the embedded default) is such an agent; its prefix
+    tree is what this counts (states and slots allocated as :func:`llmsl.chain.run_chains` does).
+    """
+    from llmsl.chain.pipeline import allocate_states
+
+    rng = np.random.default_rng(seed)
+    states = allocate_states(n_chains, np.full(2, 0.5))
+    slot = np.concatenate([np.arange((states == x).sum()) % slots for x in (0, 1)])
+    total = 0
+    for _ in range(n_rep):
+        a = (rng.random((n_chains, n_agents)) < p_action[1]).astype(np.int64)
+        for k in range(n_agents):
+            total += len({(int(states[r]), int(slot[r]), a[r, :k].tobytes()) for r in range(n_chains)})
+    return total / n_rep
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chains", type=int, default=20, help="chains of the measured run")
@@ -134,6 +154,9 @@ def main() -> None:
         distinct = bound
         est = timing["label"] + bound * s_prompt + timing["analysis_target"]
     peer = timing["label"] + R * N * s_prompt + timing["analysis_target"]
+    p_mean = np.asarray(run.data.targets().mean(axis=(0, 1)))
+    sim_distinct = simulated_distinct(R, N, args.slots, p_mean)
+    est_sim = timing["label"] + sim_distinct * s_prompt + timing["analysis_target"]
     load1 = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, load average "
           f"{load0[0]:.1f} (start) / {load1[0]:.1f} (end)")
@@ -142,13 +165,18 @@ def main() -> None:
         cs = r.get("cpu_seconds")
         print(f"{r['what']:<72}{r['seconds']:>10.3f}{'' if cs is None else f'{cs:.3f}':>10}"
               f"{r.get('model_calls', ''):>13}")
-    print(f"measured run: {run.n_distinct_prompts} model calls for {run.n_agent_decisions} agent decisions "
+    print(f"measured run: {run.n_distinct_prompts} distinct prompts ({run.model_calls} model calls, the rest from "
+          f"the cache) for {run.n_agent_decisions} agent decisions "
           f"({run.calls_saved} saved by the prefix tree); sensor informative: {study.informative}; "
           f"verdict: {rep.verdict.label}")
     kind = "measured" if measured_full else "EXTRAPOLATED (upper bound on distinct prompts)"
     print(f"{R} x {N} on the default model: {est / 60:.1f} min wall at this load ({kind}); distinct prompts "
           f"{distinct} (bound {bound}) vs R x N = {R * N}; without the prefix tree ~{peer / 60:.1f} min "
           f"(ratio {peer / est:.2f}x)")
+    print(f"an agent that ignores the history and acts with the measured mean probabilities "
+          f"{p_mean.round(3).tolist()} "
+          f"has {sim_distinct:.0f} distinct prompts at {R} x {N}: {est_sim / 60:.1f} min wall at this load, "
+          f"{sim_distinct * c_prompt / 120:.1f} min on 2 idle cores")
     cpu_est = distinct * c_prompt
     print(f"model CPU time of the chains at the target size: {cpu_est / 60:.1f} CPU-min "
           f"({c_prompt:.3f} CPU-s per prompt), i.e. about {cpu_est / 120:.1f} min of wall time on 2 idle cores "
@@ -163,7 +191,10 @@ def main() -> None:
                          "informative": study.informative, "verdict": rep.verdict.label,
                          "headline": rep.verdict.headline},
         "seconds_per_prompt": s_prompt, "cpu_seconds_per_prompt": c_prompt,
-        "target_chain_cpu_seconds": distinct * c_prompt, "target_estimate_s": est, "target_kind": kind,
+        "target_chain_cpu_seconds": distinct * c_prompt, "target_estimate_s": est,
+        "mean_action_probs": p_mean.tolist(), "simulated_distinct_prompts": sim_distinct,
+        "target_estimate_simulated_tree_s": est_sim, "target_cpu_seconds_simulated_tree": sim_distinct * c_prompt,
+        "target_kind": kind,
         "target_distinct_prompts": distinct, "tree_bound": bound, "no_prefix_tree_estimate_s": peer,
         "speedup_vs_no_prefix_tree": peer / est}, indent=2))
 

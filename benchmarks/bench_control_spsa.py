@@ -30,7 +30,7 @@ def main() -> None:
     spacing = lat[i] - lat[i - 1]
     rows = []
     for seed in range(5):
-        stamps = []
+        stamps: list[float] = []
         t0 = time.perf_counter()
         res = optimize_threshold(prob, [0.5, 0.5], kind="symmetric", tau=0.02, n_iter=150, n_runs=600, seed=seed,
                                  callback=lambda n, th, f, stamps=stamps: stamps.append(time.perf_counter()) and None)

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,7 +70,7 @@ def main() -> None:
         t = time.perf_counter()
         D = discretize(prob, N)
         build = time.perf_counter() - t
-        res = {"grid_size": N, "build_s": build}
+        res: dict[str, Any] = {"grid_size": N, "build_s": build}
         sols = {}
         for name, f in [("vi", lambda D=D: value_iteration(D, tol=tol)), ("pi", lambda D=D: policy_iteration(D)),
                         ("mpi20", lambda D=D: policy_iteration(D, tol=tol, n_eval=20))]:

@@ -55,7 +55,7 @@ def main() -> None:
 
     data = find_mistral_data()
     six, two, src = _load_sensors(data)
-    rows = []
+    rows: list[tuple[str, float | None, float]] = []
     est = estimate_likelihood(two.states, two.observations, 2, 2)
     model = SocialLearningModel(est.mean, cost=1 - np.eye(2))
     pools = two.pools()
@@ -64,14 +64,16 @@ def main() -> None:
     t = time.perf_counter()
     python_loop(model, [0.6, 0.4], 0.5, n_agents, n_loop_runs, pools, 0)
     t_loop = time.perf_counter() - t
-    rows.append(("python loop, reveal policy (X=Y=A=2)", n_loop_runs * n_agents / t_loop, t_loop))
+    rate_loop = n_loop_runs * n_agents / t_loop
+    rows.append(("python loop, reveal policy (X=Y=A=2)", rate_loop, t_loop))
 
     n_runs = 100_000
     t = time.perf_counter()
     simulate_reveal_policy(model, [0.6, 0.4], lambda pi: pi[:, 0] < 0.5, n_agents, n_runs, true_state=1,
                            observations=pools, seed=0)
     t_vec = time.perf_counter() - t
-    rows.append(("simulate_reveal_policy, 100k runs (X=Y=A=2)", n_runs * n_agents / t_vec, t_vec))
+    rate_vec = n_runs * n_agents / t_vec
+    rows.append(("simulate_reveal_policy, 100k runs (X=Y=A=2)", rate_vec, t_vec))
 
     t = time.perf_counter()
     analyze_herding(six, seed=0)
@@ -82,14 +84,14 @@ def main() -> None:
     if not args.skip_reproduce:
         with tempfile.TemporaryDirectory() as d:
             t = time.perf_counter()
-            reproduce(data, Path(d) / "r", progress=False)
+            reproduce(data, progress=False).save(Path(d) / "r")
             rows.append(("llmsl reproduce (full)", None, time.perf_counter() - t))
 
     print(f"data: {src['kind']}")
     print(f"{'what':<48}{'agent-steps/s':>16}{'seconds':>10}")
     for name, rate, sec in rows:
         print(f"{name:<48}{(f'{rate:,.0f}' if rate else '-'):>16}{sec:>10.2f}")
-    speedup = rows[1][1] / rows[0][1]
+    speedup = rate_vec / rate_loop
     print(f"vectorized / loop speed-up: {speedup:,.0f}x")
     out = Path(__file__).with_suffix(".json")
     out.write_text(json.dumps({"data": src["kind"], "rows": [{"what": n, "agent_steps_per_s": r, "seconds": s}

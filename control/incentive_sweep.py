@@ -62,8 +62,8 @@ def incentive_sweep(likelihood: np.ndarray, action_cost: np.ndarray, prior: np.n
           else np.asarray(thresholds, dtype=float))
     if np.any((ts < 0) | (ts > 0.5)):
         raise ValueError("symmetric incentive thresholds must lie in [0, 0.5]")
-    rows = {k: [] for k in ("paid", "paid_se", "accuracy", "accuracy_se", "accuracy_realized", "objective",
-                            "objective_se", "paid_agents")}
+    rows: dict[str, list[float]] = {k: [] for k in ("paid", "paid_se", "accuracy", "accuracy_se", "accuracy_realized",
+                                                    "objective", "objective_se", "paid_agents")}
     it = ts
     if progress:
         from tqdm.auto import tqdm

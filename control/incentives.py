@@ -260,9 +260,9 @@ class IncentiveProblem:
         if X != 2:
             raise ValueError(f"threshold incentive policies need X = 2 states; got X = {X}")
         pi0 = _prior(prior, X)
-        for name, v in (("n_agents", n_agents), ("n_runs", n_runs)):
-            if int(v) != v or v < 1:
-                raise ValueError(f"{name} must be a positive integer; got {v}")
+        for name, val in (("n_agents", n_agents), ("n_runs", n_runs)):
+            if int(val) != val or val < 1:
+                raise ValueError(f"{name} must be a positive integer; got {val}")
         if not (0.0 < discount <= 1.0):
             raise ValueError(f"discount must lie in (0, 1]; got {discount}")
         if not (np.isfinite(weight) and weight >= 0):

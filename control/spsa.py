@@ -302,6 +302,7 @@ def spsa(
             )
         a = float(target_step) * (A + 1.0) ** alpha / gbar
 
+    assert a is not None  # given, or set by the calibration above
     hist = np.empty((n_iter + 1, p))
     hist[0] = th
     grads = np.empty((n_iter, p))

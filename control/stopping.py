@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from llmsl_core import check_stochastic
 
@@ -65,6 +66,7 @@ class _Cost:
     def __call__(self, beliefs: np.ndarray) -> np.ndarray:
         if self.matrix is not None:
             return (beliefs @ self.matrix).min(axis=1)
+        assert self.func is not None  # __init__ sets exactly one of matrix and func
         out = np.asarray(self.func(beliefs), dtype=float)
         n = beliefs.shape[0]
         if out.shape == (n, 1):
@@ -150,7 +152,7 @@ class StoppingProblem:
     def from_misclassification(
         cls,
         likelihood: np.ndarray,
-        action_cost: np.ndarray,
+        action_cost: npt.ArrayLike,
         delay_cost: CostLike,
         discount: float,
         transition: np.ndarray | None = None,

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import expit
 
 from llmsl_core import check_random_state
@@ -206,7 +207,7 @@ def _prior(prior, X: int) -> np.ndarray:
 def policy_cost(
     model,
     policy: ThresholdPolicy,
-    prior: np.ndarray,
+    prior: npt.ArrayLike,
     *,
     n_runs: int = 2000,
     horizon: int | None = None,
@@ -431,6 +432,12 @@ class ThresholdOptimization:
         return np.c_[t, 1 - t] if self.policy.kind == "symmetric" else t
 
     def summary(self) -> str:
+        start: list[str] = []
+        if self.cost_start is not None and self.thresholds_start is not None:
+            start = [f"  start thresholds {np.round(self.thresholds_start, 6).tolist()}: "
+                     f"cost {self.cost_start.mean:.6g} +- {self.cost_start.std_error:.2g}; "
+                     f"improvement (paired, same random numbers) "
+                     f"{self.improvement[0]:.4g} +- {self.improvement[1]:.2g}"]
         return "\n".join(
             [
                 f"Threshold policy ({self.policy.kind}) optimized by SPSA, tau = {self.tau}",
@@ -438,9 +445,7 @@ class ThresholdOptimization:
                 f"  cost of the hard policy: {self.cost.mean:.6g} +- {self.cost.std_error:.2g} "
                 f"({self.cost.n_runs} runs)",
             ]
-            + ([f"  start thresholds {np.round(self.thresholds_start, 6).tolist()}: cost {self.cost_start.mean:.6g} "
-                f"+- {self.cost_start.std_error:.2g}; improvement (paired, same random numbers) "
-                f"{self.improvement[0]:.4g} +- {self.improvement[1]:.2g}"] if self.cost_start is not None else [])
+            + start
             + [
                 f"  {self.spsa.n_iter} SPSA iterations, {self.spsa.n_evals} evaluations, {self.elapsed:.2f} s",
             ]
@@ -463,7 +468,7 @@ class ThresholdOptimization:
 
 def optimize_threshold(
     model,
-    prior: np.ndarray,
+    prior: npt.ArrayLike,
     *,
     kind: str = "interval",
     thresholds0: np.ndarray | float | None = None,
@@ -524,7 +529,7 @@ def optimize_threshold(
     >>> bool(0.073 < res.thresholds[0] < 0.155)
     True
     """
-    cost_kw = dict(horizon=horizon, delay_cost=delay_cost, discount=discount)
+    cost_kw: dict[str, Any] = dict(horizon=horizon, delay_cost=delay_cost, discount=discount)
     cost_kw = {k: v for k, v in cost_kw.items() if v is not None}
     n_final = 4 * n_runs if n_runs_final is None else int(n_runs_final)
     return spsa_on_thresholds(
@@ -554,7 +559,7 @@ def spsa_on_thresholds(objective, final_cost, *, kind: str, thresholds0, tau: fl
         thresholds0 = DEFAULT_THRESHOLDS[kind]
     start = ThresholdPolicy.from_thresholds(thresholds0, tau=tau, kind=kind)
     rng = check_random_state(seed)
-    kw = dict(c=0.05, bounds=(0.0, np.pi / 2), average=True, paired=True, max_step=0.05)
+    kw: dict[str, Any] = dict(c=0.05, bounds=(0.0, np.pi / 2), average=True, paired=True, max_step=0.05)
     kw.update(spsa_kwargs)
     res = spsa(lambda theta, seed: objective(ThresholdPolicy(theta, tau, kind), seed), start.theta, n_iter,
                seed=rng, **kw)

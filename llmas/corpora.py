@@ -160,7 +160,9 @@ def _hf_load(name: str, config: str | None, split: str):
     except ImportError as exc:  # pragma: no cover - datasets is a dependency
         raise CorpusUnavailable("the 'datasets' package is needed to load Hugging Face corpora") from exc
     try:
-        return datasets.load_dataset(name, config, split=split)
+        # mypy resolves ``datasets`` to this repository's data folder datasets/ (a namespace package)
+        # rather than the Hugging Face library, which has no type information anyway
+        return datasets.load_dataset(name, config, split=split)  # type: ignore[attr-defined]
     except Exception as exc:
         raise CorpusUnavailable(
             f"corpus {name!r}{f' ({config})' if config else ''} is neither in the local Hugging Face cache "
@@ -197,7 +199,7 @@ def load_hate_speech(source: str = "bundled", *, path: str | Path | None = None,
         return Corpus(
             name="fictional_hate_speech",
             texts=[r["text"] for r in rows],
-            states=[int(r["state"]) for r in rows],
+            states=np.array([int(r["state"]) for r in rows], dtype=int),
             n_states=_hs.N_STATES,
             ids=[r["id"] for r in rows],
             source="written by the llmsl project (fictional targets)",
@@ -223,7 +225,7 @@ def _hate_speech_from_rows(rows: list[dict], *, name: str, license_: str) -> Cor
             states = [int(float(r["state"])) for r in rows]
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{name}: non-integer state ({exc})") from None
-        return Corpus(name=name, texts=[str(r[text_col]) for r in rows], states=states,
+        return Corpus(name=name, texts=[str(r[text_col]) for r in rows], states=np.array(states, dtype=int),
                       n_states=_hs.N_STATES, ids=[str(r.get("comment_id", i)) for i, r in enumerate(rows)],
                       source=name, license=license_)
     # One row per annotation: group by comment, median score, bin.
@@ -299,7 +301,7 @@ def load_product_reviews(source: str = "bundled", *, path: str | Path | None = N
     else:
         if prod_col is None:
             raise ValueError(f"{name}: needs a 'state' column or a product id column to derive it")
-        ids, inverse = np.unique(np.array(products), return_inverse=True)
+        _, inverse = np.unique(np.array(products), return_inverse=True)
         total = np.bincount(inverse, weights=stars.astype(float))
         count = np.bincount(inverse)
         n_other = count[inverse] - 1

@@ -252,8 +252,13 @@ class Economy:
         self.planner = planner
         self.social = social
         self.seed = seed if isinstance(seed, (int, type(None))) else repr(seed)
+        ss: np.random.SeedSequence
         if isinstance(seed, np.random.Generator):
-            ss = seed.bit_generator.seed_seq
+            seq = seed.bit_generator.seed_seq
+            if not isinstance(seq, np.random.SeedSequence):
+                raise ValueError(f"seed: the Generator's bit generator has no SeedSequence to spawn streams "
+                                 f"from (it has {type(seq).__name__})")
+            ss = seq
         elif isinstance(seed, np.random.SeedSequence):
             ss = seed
         else:
@@ -289,9 +294,9 @@ class Economy:
         self.last_consumption = np.zeros(n)
         self.last_tax = np.zeros(n)
         self.last_redistribution = np.zeros(n)
-        self._m = {k: [] for k in _MONTHLY}
-        self._h = {k: [] for k in _HOUSEHOLD}
-        self._rates = []
+        self._m: dict[str, list[float]] = {k: [] for k in _MONTHLY}
+        self._h: dict[str, list[np.ndarray]] = {k: [] for k in _HOUSEHOLD}
+        self._rates: list[np.ndarray] = []
         self.policy.reset(n, self._rng_policy)
         if self.planner is not None:
             self.planner.reset(self)
@@ -418,7 +423,7 @@ class Economy:
             y = c.months_per_year
             prices = np.array(rec["price"])
             inflation = prices[-y:].mean() / prices[-2 * y:-y].mean() - 1.0
-            unemployment = 1.0 - np.mean(rec["employment"][-y:])
+            unemployment = 1.0 - float(np.mean(rec["employment"][-y:]))
             self.interest_rate = c.taylor(inflation, unemployment)
 
         outcome = MonthOutcome(month=t, worked=worked, income=income, tax=tax,

@@ -251,7 +251,7 @@ class RuleHouseholds(HouseholdPolicy):
         self.p_len = p_len
         self.labor_elasticity = float(labor_elasticity)
         self.name = {"len": "LEN", "cats": "CATS", "composite": "Composite"}[consumption]
-        self.uses_len = None
+        self.uses_len: np.ndarray | None = None
 
     def reset(self, n_households: int, rng: np.random.Generator) -> None:
         super().reset(n_households, rng)
@@ -267,6 +267,8 @@ class RuleHouseholds(HouseholdPolicy):
         return p
 
     def consumption_share(self, obs: Observation, income: np.ndarray) -> np.ndarray:
+        if self.uses_len is None:
+            raise RuntimeError("call reset() before consumption_share(): it draws which households use LEN")
         c = np.where(self.uses_len, len_consumption(obs, income, self.params.beta),
                      cats_consumption(obs, income, self.params.h))
         return quantize_share(c, self.params.step)

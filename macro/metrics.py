@@ -245,7 +245,7 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
         slopes.append(float(np.polyfit(x[ok], y[ok], 1)[0]) if ok.sum() >= 2 and np.ptp(x[ok]) > 0 else math.nan)
     x = np.concatenate(px) if px else np.zeros(0)
     y = np.concatenate(py) if py else np.zeros(0)
-    k = np.concatenate(pk) if pk else np.zeros(0, dtype=int)
+    seed_index = np.concatenate(pk) if pk else np.zeros(0, dtype=int)
     r = p = slope = intercept = math.nan
     r_ci = slope_ci = (math.nan, math.nan)
     if x.size >= 4 and np.ptp(x) > 0 and np.ptp(y) > 0:
@@ -265,7 +265,7 @@ def fit_curve(xs: list[np.ndarray], ys: list[np.ndarray], name: str = "curve",
                     r=r, p_value=p, r_ci=r_ci, slope=slope, slope_ci=slope_ci, intercept=intercept,
                     r_per_seed=per_seed, r_seed_mean=float(mean), r_seed_ci=(float(lo), float(hi)),
                     expected_sign=expected_sign, slope_per_seed=slopes, slope_seed_mean=s_mean,
-                    slope_seed_ci=(s_lo, s_hi), x=x.tolist(), y=y.tolist(), seed_index=k.tolist())
+                    slope_seed_ci=(s_lo, s_hi), x=x.tolist(), y=y.tolist(), seed_index=seed_index.tolist())
 
 
 def _annuals(results):

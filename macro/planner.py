@@ -367,7 +367,7 @@ def regret_study(config, make_households: Callable[[], Any], make_planner: Calla
         res = Economy(config, make_households(), FixedPlanner(rates), seed=seed).run()
         per[name] = welfare.per_period(res, period)
     totals = {k: float(v.sum()) for k, v in per.items()}
-    best = max(totals, key=totals.get)
+    best = max(totals, key=totals.__getitem__)
     planner_pp, regret, info = {}, {}, {}
     for eps in epsilons:
         planner = make_planner(eps)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -125,15 +126,19 @@ class CascadeRegion:
         X = 2, the share of grid points for X > 2."""
         if self.intervals is not None:
             return float(sum(iv.hi - iv.lo for iv in self.intervals))
+        assert self.grid_in_cascade is not None  # X > 2: the grid fields are set
         return float(np.mean(self.grid_in_cascade))
 
     def to_dict(self) -> dict:
-        d = {"n_states": self.model.n_states, "tie_rule": self.model.tie_rule, "fraction": self.fraction}
+        d: dict[str, Any] = {"n_states": self.model.n_states, "tie_rule": self.model.tie_rule,
+                             "fraction": self.fraction}
         if self.intervals is not None:
+            assert self.thresholds is not None  # X = 2: set with the intervals
             d["intervals"] = [{"lo": iv.lo, "hi": iv.hi, "lo_closed": iv.lo_closed, "hi_closed": iv.hi_closed,
                                "action": iv.action} for iv in self.intervals]
             d["thresholds"] = self.thresholds.tolist()
         else:
+            assert self.grid is not None  # X > 2: the grid fields are set
             d["grid_size"] = int(self.grid.shape[0])
             d["grid_fraction_by_action"] = {int(a): float(np.mean(self.grid_action == a))
                                             for a in range(self.model.n_actions)}
@@ -144,8 +149,10 @@ class CascadeRegion:
         if self.intervals is not None:
             lines.append("cascade set in pi(0):")
             lines += [f"  {iv}" for iv in self.intervals] or ["  (empty)"]
+            assert self.thresholds is not None  # X = 2: set with the intervals
             lines.append("herding thresholds: " + (", ".join(f"{t:.10g}" for t in self.thresholds) or "none"))
         else:
+            assert self.grid is not None  # X > 2: the grid fields are set
             lines.append(f"simplex grid with {self.grid.shape[0]} beliefs: "
                          f"{100 * self.fraction:.2f}% in the cascade set")
             for a in range(self.model.n_actions):
@@ -156,20 +163,20 @@ class CascadeRegion:
 def _binary_candidates(model: SocialLearningModel) -> np.ndarray:
     c, B, P = model.cost, model.likelihood, model.transition
     slope = c[0] - c[1]  # c_a' eta = c[1, a] + eta0 * slope[a]
-    e_star = []
+    e_cand = []
     for a, b in combinations(range(model.n_actions), 2):
         den = slope[a] - slope[b]
         if den != 0:
-            e_star.append((c[1, b] - c[1, a]) / den)
-    e_star = np.array([e for e in e_star if 0.0 <= e <= 1.0])
-    rho = [0.0, 1.0, *e_star]  # e* itself: rows acting on the prediction (impossible signals)
+            e_cand.append((c[1, b] - c[1, a]) / den)
+    e_star = np.array([e for e in e_cand if 0.0 <= e <= 1.0])
+    rho_list = [0.0, 1.0, *e_star]  # e* itself: rows acting on the prediction (impossible signals)
     for y in range(model.n_obs):
         b0, b1 = B[0, y], B[1, y]
         for e in e_star:
             den = e * b1 + (1.0 - e) * b0
             if den > 0:
-                rho.append(e * b1 / den)
-    rho = np.array(rho)
+                rho_list.append(e * b1 / den)
+    rho = np.array(rho_list)
     lo_map = P[1, 0]
     s = P[0, 0] - P[1, 0]
     pis = np.array([0.0, 1.0]) if s == 0 else np.concatenate([(rho - lo_map) / s, [0.0, 1.0]])
@@ -458,7 +465,7 @@ def herding_probability(model: SocialLearningModel, prior, n_agents: int = 200, 
     if method == "exact" and observations is not None:
         raise ValueError("method='exact' draws signals from B; use method='simulate' with observations=")
     rng = check_random_state(seed)
-    cols = {k: [] for k in ("pw", "sw", "pc", "sc", "pn", "mt", "st")}
+    cols: dict[str, list[float]] = {k: [] for k in ("pw", "sw", "pc", "sc", "pn", "mt", "st")}
     for pi in priors:
         if method == "exact":
             d = cascade_distribution(model, pi, n_agents=n_agents, true_state=true_state)

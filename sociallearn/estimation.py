@@ -294,9 +294,14 @@ def threshold_intervals(estimate: LikelihoodEstimate, cost=None, *, utility=None
                          "for X > 2 use cascade_region on posterior samples")
     level = _check_level(level)
     kw = dict(cost=cost, utility=utility, tie_rule=tie_rule, transition=transition)
-    point = cascade_region(SocialLearningModel(estimate.mean, **kw)).thresholds
-    samples = [cascade_region(SocialLearningModel(B, **kw)).thresholds
-               for B in estimate.sample(n_samples, seed)]
+
+    def thresholds(B: np.ndarray) -> np.ndarray:
+        t = cascade_region(SocialLearningModel(B, **kw)).thresholds
+        assert t is not None  # X = 2: cascade_region gives intervals and thresholds
+        return t
+
+    point = thresholds(estimate.mean)
+    samples = [thresholds(B) for B in estimate.sample(n_samples, seed)]
     same = [t for t in samples if t.size == point.size]
     q = (1 - level) / 2
     if same and point.size:

@@ -59,7 +59,7 @@ class RevealResult:
         return c.mean(axis=1)
 
 
-def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarray], n_agents: int,
+def simulate_reveal_policy(model, prior, reveal: Callable[..., np.ndarray], n_agents: int,
                            n_runs: int | None = None, *, true_state=None, observations: Sequence | None = None,
                            seed=None, record_beliefs: bool = False) -> RevealResult:
     r"""Simulate many chains under a reveal policy, vectorized over runs.
@@ -109,7 +109,7 @@ def simulate_reveal_policy(model, prior, reveal: Callable[[np.ndarray], np.ndarr
         if n_runs is None:
             raise ValueError("n_runs is required when prior is a single belief")
         pri = np.broadcast_to(pri, (int(n_runs), X))
-    n = pri.shape[0]
+    n = int(pri.shape[0])
     if pri.shape != (n, X) or np.any(pri < 0) or np.any(np.abs(pri.sum(axis=1) - 1) > 1e-9):
         raise ValueError(f"prior must be a belief of length {X} or an (n_runs, {X}) array of beliefs")
     if int(n_agents) != n_agents or n_agents < 1:

@@ -272,7 +272,7 @@ class _Lattice:
         """State ids of ``beliefs`` (m, X), adding unseen ones."""
         keys = np.rint(beliefs * _KEY_SCALE).astype(np.int64)
         ids = np.empty(beliefs.shape[0], dtype=np.int64)
-        new_rows = []
+        new_rows: list[int] = []
         index = self.index
         for i, row in enumerate(keys):
             k = row.tobytes()

@@ -252,9 +252,37 @@ def test_api_key_never_in_stdout_stderr_or_the_report(echoed_run):
         assert KEY[8:24] not in text, f"part of the API key leaked into {where}"
 
 
-@pytest.mark.xfail(strict=False, reason="the backend's redaction of stored replies is being written "
-                                        "(issue 12 item 5, HTTP client helper)")
 def test_api_key_never_in_the_cache_file(echoed_run):
     assert echoed_run["rc"] == 0
     stored = b"".join(p.read_bytes() for p in echoed_run["dir"].glob("cache.sqlite*"))
     assert stored and KEY.encode() not in stored
+
+
+# --------------------------------------------------------------------------- many environments
+
+
+def test_per_environment_figures_are_capped_and_say_so(tmp_path):
+    """30 environments draw 12 utility heatmaps and a 12-panel kernel figure; the captions say so."""
+    import numpy as np
+
+    from llmsl.audit.plots import MAX_ENV_FIGURES, ribum_figures
+
+    K, X, A = 30, 3, 3
+    rng = np.random.default_rng(0)
+    r = {"utilities": rng.random((K, X, A)).tolist(), "kernels": rng.dirichlet(np.ones(A), (K, X)).tolist(),
+         "environments": [f"env{k}" for k in range(K)]}
+    figs = ribum_figures(r, {})
+    util = [f for f in figs if f.name.startswith("utility_")]
+    assert len(util) == MAX_ENV_FIGURES == 12
+    assert all(f"of {K}" in f.caption for f in util)
+    kern = next(f for f in figs if f.name == "kernels.png")
+    assert f"1 to 12 of {K}" in kern.caption and "report.json" in kern.caption
+    kern.draw(tmp_path / "kernels.png")
+    from PIL import Image
+
+    w, _ = Image.open(tmp_path / "kernels.png").size
+    assert w < 12 * 4 * 110 + 400  # twelve panels, not thirty
+    few = ribum_figures({**r, "utilities": r["utilities"][:2], "kernels": r["kernels"][:2],
+                         "environments": ["a", "b"]}, {})
+    assert [f.name for f in few if f.name.startswith("utility_")] == ["utility_0_a.png", "utility_1_b.png"]
+    assert all("drawn" not in f.caption for f in few)

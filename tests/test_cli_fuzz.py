@@ -247,6 +247,17 @@ def test_bad_corpus_fails_before_the_model_loads(argv, tmp_path, capsys):
     assert str(tmp_path) in line
 
 
+@pytest.mark.parametrize("kind", ["under-a-file", "not-sqlite", "folder"])
+def test_bad_cache_fails_before_the_model_loads(kind, tmp_path, capsys):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("not a database")
+    cache = {"under-a-file": plain / "c.sqlite", "not-sqlite": plain, "folder": tmp_path}[kind]
+    rc = main(["audit", "--task", "hate_speech", "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
+               "--cache", str(cache), "--out", str(tmp_path / "out"), "--quiet"])
+    line = _check_one_line(capsys, rc)
+    assert line.startswith(f"llmsl audit: error: --cache {cache}")
+
+
 def test_corpus_has_at_least_50_cases():
     assert len(FILE_CASES) + len(HERD_FILE_CASES) + len(ARG_CASES) >= 50
 

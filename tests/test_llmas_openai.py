@@ -23,6 +23,7 @@ import pytest
 
 from llmas import BackendError, OpenAIBackend, ResponseCache
 from llmas.backends.openai import render_chatml
+from llmas.testing import LocalServer, send_json
 
 SAMPLE_REPLIES = ["Yes", "No", "Yes, sure", "I don't know"]
 
@@ -308,3 +309,180 @@ def test_kill_and_resume(server, tmp_path):
     assert be.n_calls == 40 - done
     assert server.count - served == 40 - done
     assert len(ResponseCache(db)) == 40
+
+
+# llama.cpp-like servers (one prompt per request, offsets without special tokens) ------------------------
+SPECIALS = ("<|im_start|>", "<|im_end|>")
+GEN_LOGPROB = -0.5
+END_LOGPROB = -0.05  # of an echoed <|im_end|> (it echoes as "")
+
+
+def fake_tokens(text: str) -> list[str]:
+    """The fake tokenizer: one token per special token, else one per character."""
+    out, i = [], 0
+    while i < len(text):
+        sp = next((s for s in SPECIALS if text.startswith(s, i)), None)
+        out.append(sp or text[i])
+        i += len(sp) if sp else 1
+    return out
+
+
+def llama_like(*, usage: bool = True, garble: bool = False, lists: bool = False):
+    """A LocalServer responder that echoes like llama-cpp-python 0.3.36's server.
+
+    One prompt per request (a list of several is an HTTP 500 with an empty message, unless
+    ``lists``); the leading <|im_start|> (BOS) and every later one are not echoed, <|im_end|>
+    echoes as ""; ``text_offset`` counts characters of the echoed (special-free) text.
+    ``garble``: a non-ASCII character echoes as U+FFFD (a byte piece); its log-probability
+    is still that of the character.  ``usage``: report prompt_tokens / completion_tokens.
+    """
+
+    def echo(text):
+        toks = fake_tokens(text)
+        shown, lps = [], []
+        for t in toks:
+            if t == "<|im_start|>":
+                continue
+            shown.append("" if t == "<|im_end|>" else ("\ufffd" if garble and ord(t) > 127 else t))
+            lps.append(END_LOGPROB if t == "<|im_end|>" else char_logprob(t))
+        lps[0] = None
+        shown.append("!")
+        lps.append(GEN_LOGPROB)
+        offs = [sum(len(s) for s in shown[:i]) for i in range(len(shown))]
+        return {"text": text + "!", "index": 0, "logprobs": {"tokens": shown, "token_logprobs": lps,
+                                                             "text_offset": offs}}, len(toks)
+
+    def respond(h, method, path, headers, body):
+        req = json.loads(body)
+        if path.endswith("/chat/completions"):
+            k = req.get("n", 1)
+            return send_json(h, 200, {"choices": [{"index": i, "message": {"content": "Oui"}} for i in range(k)]})
+        prompt = req["prompt"]
+        if isinstance(prompt, list) and len(prompt) > 1 and not lists:
+            return send_json(h, 500, b"")
+        texts = prompt if isinstance(prompt, list) else [prompt]
+        answers = [echo(t) for t in texts]
+        out = {"choices": [dict(a, index=i) for i, (a, _) in enumerate(answers)]}
+        if usage:
+            out["usage"] = {"prompt_tokens": sum(n for _, n in answers), "completion_tokens": len(texts)}
+        send_json(h, 200, out)
+
+    return respond
+
+
+def completions_prompts(srv):
+    return [json.loads(b)["prompt"] for _, p, _, b in srv.requests if p.endswith("/v1/completions")]
+
+
+LLAMA_PROMPTS = ["Is this insulting?", [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+                 "Is this insulting?"]
+
+
+def expected_logprobs(choices, n_prompts=2):
+    return np.array([[sum(char_logprob(ch) for ch in c) for c in choices]] * n_prompts)
+
+
+def test_llama_like_server_one_prompt_per_request_exact(tmp_path):
+    """The list is refused once (no retry), then one prompt per request; rule 2 locates the choice."""
+    choices = ["Yes", "No", "Yes, definitely"]
+    with LocalServer(llama_like()) as srv:
+        be = make(srv, tmp_path, max_concurrency=4)
+        p = be.choice_probs(LLAMA_PROMPTS[:2], choices)
+        assert p.method == "logprobs" and be.choice_fallback_reason is None
+        np.testing.assert_allclose(p.logprobs, expected_logprobs(choices), atol=1e-12)
+        sent = completions_prompts(srv)
+        assert isinstance(sent[0], list) and len(sent[0]) == 3  # the refused list, not retried
+        assert all(isinstance(s, str) for s in sent[1:]) and len(sent) == 1 + 2 * 3
+        # The backend remembers: later prompts go one per request at once; a rerun is cached.
+        p2 = be.choice_probs(["Another question?"], choices)
+        assert all(isinstance(s, str) for s in completions_prompts(srv)[7:]) and srv.count == 7 + 3
+        np.testing.assert_allclose(p2.logprobs, expected_logprobs(choices, 1), atol=1e-12)
+        n = srv.count
+        be2 = make(srv, tmp_path, cache=be.cache)
+        assert be2.choice_probs(LLAMA_PROMPTS[:2], choices).method == "logprobs" and srv.count == n
+
+
+def test_llama_like_and_list_server_share_cache_keys_and_values(tmp_path):
+    """How the answer was fetched is not in the key: the same URL gives the same keys and values."""
+    choices = ["Yes", "No"]
+    state = {"lists": True}
+
+    def respond(*a):
+        return llama_like(lists=state["lists"])(*a)
+
+    with LocalServer(respond) as srv:
+        be = make(srv, tmp_path)
+        p_list = be.choice_probs(LLAMA_PROMPTS, choices)
+        # Lists are taken; offsets without special tokens send each choice again alone (rules 2 and 3).
+        assert be._echo_list is True and [type(s) for s in completions_prompts(srv)] == [list, str, str] * 2
+        state["lists"] = False
+        n = srv.count
+        be2 = make(srv, tmp_path, cache=be.cache)
+        assert be2.choice_probs(LLAMA_PROMPTS, choices).method == "logprobs" and srv.count == n  # same keys
+        p_one = make(srv, tmp_path, cache=False).choice_probs(LLAMA_PROMPTS, choices)
+        assert srv.count == n + 1 + 2 * 2  # the refused list, then 2 distinct prompts x 2 choices
+    np.testing.assert_allclose(p_list.logprobs, p_one.logprobs, atol=1e-12)
+    np.testing.assert_allclose(p_one.logprobs, expected_logprobs(choices, 3), atol=1e-12)
+
+
+def test_garbled_token_texts_use_the_token_counts_of_a_prefix_echo(tmp_path):
+    """Rule 3: token texts that do not spell the text; one extra echo per distinct prefix."""
+    choices = ["Oui, très", "Non"]
+    with LocalServer(llama_like(garble=True)) as srv:
+        be = make(srv, tmp_path, max_concurrency=3)
+        p = be.choice_probs(LLAMA_PROMPTS, choices)
+        sent = completions_prompts(srv)
+    assert p.method == "logprobs"
+    np.testing.assert_allclose(p.logprobs, expected_logprobs(choices, 3), atol=1e-12)
+    prefixes = {render_chatml([{"role": "user", "content": "Is this insulting?"}]),
+                render_chatml(LLAMA_PROMPTS[1])}
+    # "Non" is found from its token texts; "Oui, très" needs its prefix echoed, once per prefix.
+    assert sorted(s for s in sent if isinstance(s, str) and s in prefixes) == sorted(prefixes)
+    assert len(sent) == 1 + 2 * 2 + 2
+
+
+@pytest.mark.parametrize("choice_method", ["auto", "logprobs"])
+def test_no_rule_applies_falls_back_with_the_reason(tmp_path, choice_method, caplog):
+    """Without usage counts and with garbled token texts nothing locates the choice: no number is guessed."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="llmas")
+    with LocalServer(llama_like(garble=True, usage=False)) as srv:
+        be = make(srv, tmp_path, choice_method=choice_method, n_samples=3)
+        if choice_method == "logprobs":
+            with pytest.raises(BackendError, match="no rule finds the choice 'très'"):
+                be.choice_probs(["Q"], ["très", "Oui"])
+            return
+        p = be.choice_probs(["Q"], ["très", "Oui"])
+    assert p.method == "sampling" and not be.supports_logprobs and p.counts.tolist() == [[0, 3]]
+    assert "no rule finds the choice 'très'" in be.choice_fallback_reason
+    assert be.describe()["choice_fallback_reason"] == be.choice_fallback_reason
+    assert any("no rule finds" in r.getMessage() and "falling back to sampling" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_echo_rules_on_hand_made_echoes():
+    """The three rules accept only what they can prove, e.g. a token across the boundary or a merge."""
+    from llmas.backends.openai import _Echo
+
+    text = "Q: a Yes"
+    # Rule 1: offsets that tile the text; the token " Yes" crosses no boundary ("Q: a" + " Yes").
+    e = _Echo(["Q", ":", " a", " Yes", "!"], [None, -1.0, -2.0, -3.0, -9.0], [0, 1, 2, 4, 8], 1, 4)
+    assert e.by_offsets(text, 4) == -3.0 and e.from_end(text, " Yes") == -3.0
+    # A token across the boundary counts in rules 1 and 2 (choice "es" after "Q: a Y").
+    assert e.by_offsets(text, 6) == -3.0 and e.from_end(text, "es") == -3.0
+    # Offsets of another text (special tokens skipped): rule 1 refuses, rule 2 still works.
+    shifted = _Echo(["Q", ":", " a", " Yes", "!"], [None, -1.0, -2.0, -3.0, -9.0], [0, 0, 1, 3, 7], 1, 4)
+    assert shifted.by_offsets(text, 4) is None and shifted.from_end(text, " Yes") == -3.0
+    # Rule 2 needs the generated-token count, and token texts that end the text.
+    assert _Echo(e.tokens, e.lps, None, None, None).from_end(text, " Yes") is None
+    assert _Echo(["Q", ":", " a", " Y\ufffd", "!"], e.lps, None, 1, 4).from_end(text, " Yes") is None
+    # Rule 3: prefix "Q: a" echoed as 3 tokens; prefix + " Yes" as 4 (usage 4 - 3 = 1 token).
+    prefix = _Echo(["Q", ":", " a", "!"], [None, -1.0, -2.0, -9.0], None, 1, 3)
+    assert e.by_count(prefix) == -3.0
+    # A tokenizer that merged across the boundary ("Q: aY" + "es"): token texts differ, refused.
+    merged = _Echo(["Q", ":", " aY", "es", "!"], [None, -1.0, -2.5, -3.0, -9.0], None, 1, 4)
+    assert merged.by_count(_Echo(["Q", ":", " a", "!"], prefix.lps, None, 1, 3)) is None
+    # Counts that disagree with the echoed tokens, or a null log-probability inside: refused.
+    assert _Echo(e.tokens, e.lps, None, 1, 5).by_count(prefix) is None
+    assert _Echo(e.tokens, [None, -1.0, -2.0, None, -9.0], e.offsets, 1, 4).by_offsets(text, 4) is None

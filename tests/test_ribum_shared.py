@@ -26,8 +26,10 @@ def shannon_population(seed: int, n: int, delta=BONUS, lam=(0.5, 2.0), lam_info=
     rng = np.random.default_rng(seed)
     K, Xs, As = delta.shape
     r = rng.uniform(0, 1, (n, 1, Xs, As))
-    lam_i = rng.uniform(*lam, (n, 1, 1, 1))
-    li = rng.uniform(*lam_info, (n, 1, 1, 1))
+    lam_lo, lam_hi = lam
+    info_lo, info_hi = lam_info
+    lam_i = rng.uniform(lam_lo, lam_hi, (n, 1, 1, 1))
+    li = rng.uniform(info_lo, info_hi, (n, 1, 1, 1))
     prior = rng.dirichlet(3 * np.ones(Xs), size=n)
     u = (r + sign * lam_i * delta[None]) / li  # the kernel depends on u / lam_info only
     k = ribum.rational_inattention_kernel(u.reshape(n * K, Xs, As), np.repeat(prior, K, axis=0), 1.0)

@@ -69,7 +69,7 @@ def brute_force_joint(model: SocialLearningModel, prior, actions):
     B, c, P = model.likelihood, model.cost, model.transition
     X, Y = B.shape
     n = len(actions)
-    decisions = []  # decisions[i][y] -> P(a | y) for agent i+1
+    decisions: list[list[np.ndarray]] = []  # decisions[i][y] -> P(a | y) for agent i+1
 
     def joint(k):
         total = np.zeros(X)

@@ -58,13 +58,52 @@ cached rerun.
 
 Choice probabilities
 --------------------
-``choice_method="logprobs"``: the ``/completions`` endpoint with ``echo`` and
-``logprobs`` scores the text ``render(prompt) + choice`` and sums the
-log-probabilities of the tokens that cover the choice's characters (found
-through ``text_offset``); exact, like the local backend.  The prompt is
-rendered client-side with ``prompt_format`` (``"chatml"``: the ChatML template
-of SmolLM2/Qwen; ``"raw"``: the contents joined, for base models; or a
-callable ``messages -> str``).
+``choice_method="logprobs"``: the ``/completions`` endpoint with ``echo``,
+``logprobs=1`` and ``max_tokens=1`` scores the text ``render(prompt) + choice``
+and sums the log-probabilities of the echoed tokens that make up the choice;
+exact, like the local backend.  The prompt is rendered client-side with
+``prompt_format`` (``"chatml"``: the ChatML template of SmolLM2/Qwen;
+``"raw"``: the contents joined, for base models; or a callable
+``messages -> str``).
+
+Requests: the first prompt with several choices sends them all as one list
+``prompt = [text + choice, ...]`` (no retry on an HTTP error).  If the server
+refuses the list (HTTP 4xx other than 401/403/429, or 5xx; llama.cpp's server
+takes one prompt per request) or answers with the wrong number of choices,
+this and every later request sends one prompt per request, all (prompt,
+choice) pairs concurrently within ``max_concurrency``.
+
+Locating the choice's tokens, first rule that applies (the cache holds only
+the summed log-probabilities, so keys and values do not depend on the rule):
+
+1. ``text_offset``: if every echoed prompt token ``t_i`` (the tokens before
+   the ``usage.completion_tokens`` generated ones, or before offset
+   ``len(text)``) sits at its offset in the text sent, ``text[o_i:o_i+len(t_i)]
+   == t_i`` with ``o_0 = 0`` and ``o_{i+1} = o_i + len(t_i)``, the tokens
+   covering any character of the choice are summed (a token across the
+   boundary counts: it is what the model scored).
+2. Token texts from the end: the last echoed prompt tokens, joined until
+   they are at least as long as the choice, must end with the choice and be
+   a suffix of the text sent (a token across the boundary counts as in 1).
+   This serves servers whose offsets skip special tokens (llama.cpp's counts
+   characters of the text without ``<|im_start|>``/``<|im_end|>``).
+3. Token counts: ``prefix = render(prompt)`` is echoed once (one extra request
+   per distinct prefix, kept for the backend's life); the choice is the last
+   ``k = usage.prompt_tokens(prefix + choice) - usage.prompt_tokens(prefix)``
+   echoed tokens, accepted only if the echoed token texts of the prefix equal
+   the first tokens of those of ``prefix + choice`` and the echoed counts
+   differ by ``k`` as well (the tokenizer did not merge across the boundary).
+
+Failure modes: rules 1 and 2 need the echoed token texts to spell the text
+(byte pieces of a multi-byte character shown as ``bytes:...`` or U+FFFD do
+not), rule 3 needs ``usage`` and a clean token boundary.  If no rule applies
+the choice is not guessed: ``"auto"`` falls back to sampling (the reason in
+the warning and in ``backend.choice_fallback_reason``), ``"logprobs"`` raises
+:class:`BackendError`.  No rule can see log-probabilities the server itself
+misplaces: llama.cpp's server reports each echoed log-probability one
+position late unless the text starts with the model's BOS token (true of
+ChatML prompts for SmolLM2/Qwen GGUFs, not of ``"raw"`` ones), see
+abetlen/llama-cpp-python#1983.
 
 ``choice_method="sampling"``: ``n_samples`` replies from ``/chat/completions``
 (``n=`` per request, topped up if the server returns fewer) at
@@ -73,8 +112,9 @@ callable ``messages -> str``).
 
 ``choice_method="auto"`` (default) tries log-probabilities and falls back to
 sampling, for the rest of the backend's life, if the server rejects the echo
-request (HTTP 400/404/422) or answers without log-probabilities; the warning
-says which, with the server's own reason.  The result's ``.method`` (and
+request (HTTP 400/404/422), answers without log-probabilities or echoes tokens
+in which no rule above finds the choice; the warning (and
+``backend.choice_fallback_reason``) says which, with the server's own reason.  The result's ``.method`` (and
 ``backend.last_choice_method``) says which method ran.
 """
 from __future__ import annotations
@@ -115,6 +155,10 @@ _DONE = object()
 
 class _NoLogprobs(Exception):
     """The server rejected the echo request or answered without log-probabilities."""
+
+
+class _ListRejected(Exception):
+    """The server refused a list of prompts on the echo route (it takes one per request)."""
 
 
 class _Malformed(Exception):
@@ -230,6 +274,103 @@ def _stable_model_fields(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: entry[k] for k in ("id", "root", "parent", "max_model_len", "meta") if k in entry}
 
 
+class _Echo:
+    """The echoed tokens of one text: token texts, log-probabilities, offsets and usage counts.
+
+    ``n_gen`` (``usage.completion_tokens``) and ``n_prompt`` (``usage.prompt_tokens``)
+    are None when unknown (a list request sums usage over its prompts).
+    """
+
+    __slots__ = ("tokens", "lps", "offsets", "n_gen", "n_prompt")
+
+    def __init__(self, tokens: list[str], lps: list[float | None], offsets: list[int] | None,
+                 n_gen: int | None, n_prompt: int | None):
+        self.tokens, self.lps, self.offsets, self.n_gen, self.n_prompt = tokens, lps, offsets, n_gen, n_prompt
+
+    @classmethod
+    def parse(cls, ch: Any, usage: Any) -> _Echo:
+        lp = ch.get("logprobs")
+        if not lp or lp.get("token_logprobs") is None or lp.get("tokens") is None:
+            raise _NoLogprobs("answered the echo request without log-probabilities "
+                              "(no tokens or token_logprobs)")
+        tokens, lps, offs = lp["tokens"], lp["token_logprobs"], lp.get("text_offset")
+        if not isinstance(tokens, list) or not isinstance(lps, list) or len(tokens) != len(lps) \
+                or not all(isinstance(t, str) for t in tokens) \
+                or not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in lps):
+            raise _Malformed("tokens and token_logprobs are not lists of one length")
+        if not isinstance(offs, list) or len(offs) != len(tokens) \
+                or not all(isinstance(o, int) and not isinstance(o, bool) for o in offs):
+            offs = None
+
+        def count(name: str) -> int | None:
+            v = usage.get(name) if isinstance(usage, dict) else None
+            return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+
+        n_gen = count("completion_tokens")
+        return cls(tokens, [None if v is None else float(v) for v in lps], offs,
+                   n_gen if n_gen is not None and n_gen <= len(tokens) else None, count("prompt_tokens"))
+
+    @classmethod
+    def parse_body(cls, body: Any) -> _Echo:
+        chs = body["choices"]
+        if not isinstance(chs, list) or len(chs) != 1:
+            got = len(chs) if isinstance(chs, list) else type(chs).__name__
+            raise _Malformed(f"expected 1 choice, got {got}")
+        return cls.parse(chs[0], body.get("usage"))
+
+    def _n_echoed(self, text: str) -> int | None:
+        """How many tokens echo the text (the rest were generated)."""
+        if self.n_gen is not None:
+            return len(self.tokens) - self.n_gen
+        if self.offsets is not None:
+            return sum(1 for o in self.offsets if o < len(text))
+        return None
+
+    def _sum(self, lo: int, hi: int) -> float | None:
+        vals = self.lps[lo:hi]
+        if hi <= lo or any(v is None or (not np.isfinite(v) and v != -np.inf) for v in vals):
+            return None
+        return float(sum(v for v in vals if v is not None))
+
+    def by_offsets(self, text: str, start: int) -> float | None:
+        """Rule 1: ``text_offset`` tiles the text sent exactly; sum the tokens over ``text[start:]``."""
+        n = self._n_echoed(text)
+        if self.offsets is None or n is None or n == 0:
+            return None
+        pos = 0
+        for tok, off in zip(self.tokens[:n], self.offsets[:n], strict=True):
+            if off != pos or text[pos:pos + len(tok)] != tok:
+                return None
+            pos += len(tok)
+        if pos != len(text):
+            return None
+        idx = [i for i in range(n) if self.offsets[i] + len(self.tokens[i]) > start and self.offsets[i] < len(text)]
+        return self._sum(idx[0], idx[-1] + 1) if idx else None
+
+    def from_end(self, text: str, choice: str) -> float | None:
+        """Rule 2: the last echoed tokens spell the choice (and are a suffix of the text)."""
+        if self.n_gen is None:
+            return None
+        n = len(self.tokens) - self.n_gen
+        k, joined = 0, ""
+        while len(joined) < len(choice) and k < n:
+            k += 1
+            joined = self.tokens[n - k] + joined
+        if not joined.endswith(choice) or not text.endswith(joined):
+            return None
+        return self._sum(n - k, n)
+
+    def by_count(self, prefix: _Echo) -> float | None:
+        """Rule 3: the tokens added to the prefix's, by ``usage.prompt_tokens``, checked on token texts."""
+        if self.n_gen is None or self.n_prompt is None or prefix.n_gen is None or prefix.n_prompt is None:
+            return None
+        k = self.n_prompt - prefix.n_prompt
+        n, m = len(self.tokens) - self.n_gen, len(prefix.tokens) - prefix.n_gen
+        if k < 1 or n - m != k or self.tokens[:m] != prefix.tokens[:m]:
+            return None
+        return self._sum(m, n)
+
+
 class OpenAIBackend(Backend):
     """A model behind an OpenAI-compatible HTTP API (asyncio client, see the module docstring).
 
@@ -288,6 +429,8 @@ class OpenAIBackend(Backend):
         Retries, and requests given up (after retries, over size or over time).
     system_fingerprints : set of str
         ``system_fingerprint`` values the server reported.
+    choice_fallback_reason : str or None
+        Why ``choice_method="auto"`` fell back to sampling (None while it has not).
 
     Examples
     --------
@@ -380,6 +523,10 @@ class OpenAIBackend(Backend):
         self.sample_temperature = float(sample_temperature)
         self.sample_max_tokens = sample_max_tokens
         self._logprobs_ok: bool | None = {"logprobs": True, "sampling": False}.get(choice_method)
+        #: Whether the echo route takes a list of prompts (None: not yet known).
+        self._echo_list: bool | None = None
+        self._prefix_echo: dict[str, asyncio.Future] = {}
+        self.choice_fallback_reason: str | None = None
         self._rng = np.random.default_rng(jitter_seed)
         self._rng_lock = threading.Lock()
         self._loop_lock = threading.Lock()
@@ -414,6 +561,8 @@ class OpenAIBackend(Backend):
             d["revision"] = self._revision_key
         if self.system_fingerprints:
             d["system_fingerprints"] = sorted(self.system_fingerprints)
+        if self.choice_fallback_reason is not None:
+            d["choice_fallback_reason"] = self.choice_fallback_reason
         d.update(n_requests=self.n_requests, n_retries=self.n_retries, n_failed=self.n_failed)
         return d
 
@@ -476,6 +625,7 @@ class OpenAIBackend(Backend):
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout))
             self._box.append(self._session)
             self._sem = asyncio.Semaphore(self.max_concurrency)
+            self._prefix_echo = {}
 
     def _call(self, coro: Awaitable[Any]) -> Any:
         loop = self._ensure_loop()
@@ -571,7 +721,9 @@ class OpenAIBackend(Backend):
         return status, retry_after, body
 
     async def _post(self, path: str, payload: dict[str, Any], check: Callable[[Any], Any],
-                    stop: _Stop) -> Any:
+                    stop: _Stop, probe: bool = False) -> Any:
+        """POST with retries; ``probe``: an HTTP error other than 401/403/429 raises
+        :class:`_ListRejected` at once (a list of prompts the server may not take)."""
         import aiohttp
 
         data = json.dumps(payload).encode("utf-8")
@@ -599,6 +751,9 @@ class OpenAIBackend(Backend):
             except (aiohttp.ClientError, OSError) as exc:
                 last = f"connection error ({type(exc).__name__})"
             else:
+                if probe and code >= 400 and code not in (401, 403, 429):
+                    reason = self._excerpt(body)
+                    raise _ListRejected(f"HTTP {code}" + (f" ({reason})" if reason else ""))
                 if code == 429 or code >= 500:
                     last = f"HTTP {code}"
                     retry_after = retry_after_h
@@ -626,7 +781,7 @@ class OpenAIBackend(Backend):
                                                sorted(self.system_fingerprints))
                             self.system_fingerprints.add(fp)
                         return check(obj)
-                    except _NoLogprobs:
+                    except (_NoLogprobs, _ListRejected):
                         raise
                     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError,
                             _Malformed) as exc:
@@ -752,50 +907,115 @@ class OpenAIBackend(Backend):
                                    "choice_method='sampling'") from None
             logger.warning("%s; falling back to sampling %d replies per prompt", cause, self.n_samples)
             self._logprobs_ok = False
+            self.choice_fallback_reason = cause
             return super().choice_probs(prompts, choices, progress=progress)
 
     def _choice_missing(self, requests: list[dict[str, Any]], store: Callable[[int, Any], None]) -> None:
         if requests and requests[0]["op"] == "choice_sample":
             self._gather(len(requests), lambda i, stop: self._sample_counts(requests[i], stop), store)
-        else:
-            self._gather(len(requests), lambda i, stop: self._echo_logprobs(requests[i], stop), store)
-            self._logprobs_ok = True
+            return
+        prompts = [self._render(r["messages"]) for r in requests]
+        todo = list(range(len(requests)))
+        if self._echo_list is None:
+            first = next((i for i, r in enumerate(requests) if len(r["choices"]) > 1), None)
+            if first is not None:
+                got: list[Any] = []
 
-    async def _echo_logprobs(self, r: dict[str, Any], stop: _Stop) -> dict[str, Any]:
-        prompt = self._render(r["messages"])
-        texts = [prompt + c for c in r["choices"]]
-        start = len(prompt)
+                async def probe(_i: int, stop: _Stop) -> Any:
+                    try:
+                        return await self._echo_list_request(prompts[first], requests[first]["choices"], stop,
+                                                             probe=True)
+                    except _ListRejected as exc:
+                        logger.info("%s/completions refused %d prompts in one request (%s); sending one prompt "
+                                    "per request", self.server, len(requests[first]["choices"]), exc)
+                        return None
 
-        def check(body: Any) -> list[float]:
+                self._gather(1, probe, lambda _i, v: got.append(v))
+                self._echo_list = got[0] is not None
+                if got[0] is not None:
+                    store(first, got[0])
+                    todo.remove(first)
+        if self._echo_list:
+            self._gather(len(todo), lambda k, stop: self._echo_list_request(
+                prompts[todo[k]], requests[todo[k]]["choices"], stop), lambda k, v: store(todo[k], v))
+        else:  # one prompt per request: every (prompt, choice) pair concurrently
+            units = [(i, j) for i in todo for j in range(len(requests[i]["choices"]))]
+            rows: dict[int, list[float]] = {i: [0.0] * len(requests[i]["choices"]) for i in todo}
+            left = {i: len(requests[i]["choices"]) for i in todo}
+
+            def store_unit(u: int, value: float) -> None:
+                i, j = units[u]
+                rows[i][j] = value
+                left[i] -= 1
+                if left[i] == 0:
+                    store(i, {"logprobs": rows[i]})
+
+            self._gather(len(units), lambda u, stop: self._echo_single(
+                prompts[units[u][0]], requests[units[u][0]]["choices"][units[u][1]], stop), store_unit)
+        self._logprobs_ok = True
+
+    def _echo_payload(self, prompt: str | list[str]) -> dict[str, Any]:
+        return {"model": self.model, "prompt": prompt, "max_tokens": 1, "temperature": 0.0,
+                "echo": True, "logprobs": 1}
+
+    async def _echo_list_request(self, prompt: str, choices: list[str], stop: _Stop,
+                                 probe: bool = False) -> dict[str, Any]:
+        """All choices of one prompt in one request (``prompt`` a list); a choice that
+        ``text_offset`` does not locate is asked again alone (rules 2 and 3)."""
+        texts = [prompt + c for c in choices]
+
+        def check(body: Any) -> list[_Echo]:
             chs = body["choices"]
             if not isinstance(chs, list) or len(chs) != len(texts):
                 got = len(chs) if isinstance(chs, list) else type(chs).__name__
+                if probe:
+                    raise _ListRejected(f"answered {got} choices for {len(texts)} prompts")
                 raise _Malformed(f"expected {len(texts)} choices, got {got}")
-            out = [0.0] * len(texts)
+            out: list[_Echo | None] = [None] * len(texts)
             for pos, ch in enumerate(chs):
                 j = int(ch.get("index", pos))
-                lp = ch.get("logprobs")
-                if not lp or lp.get("token_logprobs") is None or lp.get("text_offset") is None:
-                    raise _NoLogprobs("answered the echo request without log-probabilities "
-                                      "(no token_logprobs or text_offset)")
-                end = len(texts[j])
-                total, n = 0.0, 0
-                for tok, tlp, off in zip(lp["tokens"], lp["token_logprobs"], lp["text_offset"], strict=False):
-                    # Tokens covering any character of the choice (a token across the
-                    # boundary counts: it is what the model scored).
-                    if off < end and off + len(tok) > start:
-                        if tlp is None:
-                            raise _Malformed("null log-probability inside the choice")
-                        total += float(tlp)
-                        n += 1
-                if n == 0:
-                    raise _Malformed("no echoed token covers a choice")
-                out[j] = total
-            return out
+                if not 0 <= j < len(texts) or out[j] is not None:
+                    raise _Malformed(f"choice index {j} out of range or repeated")
+                out[j] = _Echo.parse(ch, None)  # usage sums over the list: no per-text counts
+            return [e for e in out if e is not None]
 
-        payload = {"model": self.model, "prompt": texts, "max_tokens": 1, "temperature": 0.0,
-                   "echo": True, "logprobs": 1}
-        return {"logprobs": await self._post("/completions", payload, check, stop)}
+        echoes = await self._post("/completions", self._echo_payload(texts), check, stop, probe=probe)
+        out = []
+        for c, text, e in zip(choices, texts, echoes, strict=True):
+            v = e.by_offsets(text, len(prompt))
+            out.append(v if v is not None else await self._echo_single(prompt, c, stop))
+        return {"logprobs": out}
+
+    async def _echo_single(self, prompt: str, choice: str, stop: _Stop) -> float:
+        """Summed log-probability of ``choice`` after ``prompt`` from one echo request
+        (rules 1 to 3 of the module docstring); :class:`_NoLogprobs` if no rule applies."""
+        text = prompt + choice
+        e = await self._post("/completions", self._echo_payload(text), _Echo.parse_body, stop)
+        v = e.by_offsets(text, len(prompt))
+        if v is None:
+            v = e.from_end(text, choice)
+        if v is None and e.n_gen is not None and e.n_prompt is not None:
+            v = e.by_count(await self._prefix_echo_of(prompt))
+        if v is None:
+            raise _NoLogprobs(f"echoed tokens in which no rule finds the choice {choice!r} (text_offset does not "
+                              "index the text sent, the token texts do not spell it, and the token counts of "
+                              "usage do not isolate it)")
+        return v
+
+    async def _prefix_echo_of(self, prefix: str) -> _Echo:
+        """The echo of ``prefix`` alone (one request per distinct prefix, kept while the loop lives)."""
+        fut = self._prefix_echo.get(prefix)
+        if fut is None:
+            fut = asyncio.ensure_future(self._post("/completions", self._echo_payload(prefix), _Echo.parse_body,
+                                                   _Stop()))
+            self._prefix_echo[prefix] = fut
+
+            def drop(f: asyncio.Future) -> None:
+                if f.cancelled() or f.exception() is not None:
+                    self._prefix_echo.pop(prefix, None)
+
+            fut.add_done_callback(drop)
+        return await asyncio.shield(fut)
 
     async def _sample_counts(self, r: dict[str, Any], stop: _Stop) -> dict[str, Any]:
         choices = r["choices"]

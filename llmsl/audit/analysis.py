@@ -382,7 +382,7 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
             for n, e in zip(names, out["informativeness"], strict=True)))
     held = "NIAS and NIAC hold" if K >= 2 else "NIAS holds"
     if delta is not None:
-        held += f" with one utility shared by every environment and the stated incentives (scale {head['scale']:.3g})"
+        held += " with one utility shared by every environment and the stated incentives"
     if passed and out["informative"]:
         verdict = "consistent"
         text = (f"Consistent with rationally inattentive Bayesian utility maximization: "

@@ -195,7 +195,9 @@ def _ribum_sections(res: AuditResult) -> tuple[Verdict, list[Section]]:
                "normalized to [0, 1]; the margin is in expected-utility units.")
     if shared:
         lp_text += (f" Shared-utility test (headline): r_k = r + lambda Delta_k with one baseline r in [0, 1] and "
-                    f"the stated incentives Delta_k; lambda = {r['tests']['shared']['scale']:.4g}.")
+                    f"the stated incentives Delta_k; lambda = {r['tests']['shared']['scale']:.4g} (lambda > 0: "
+                    "attention responds to the incentives; its size is identified only relative to the range of r, "
+                    "and its cap sets the margin's units, not the verdict).")
     if r.get("niac_note"):
         lp_text += " " + r["niac_note"] + "."
     lp_tables = [Table(["attention cost kappa"], [[c] for c in costs], index=envs, index_name="environment",

@@ -87,6 +87,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         errors.append(mods["llmas.backends.base"].BackendError)
     if "cvxpy" in mods:
         errors.append(mods["cvxpy"].error.SolverError)
+    if "sqlite3" in mods:  # a response cache that cannot be opened or written
+        errors.append(mods["sqlite3"].Error)
     return tuple(errors)
 
 

@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_common", "add_backend", "backend_from_args", "check_out_dir", "configure_logging", "show_progress",
-           "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "probability", "CommandError"]
+__all__ = ["add_common", "add_backend", "backend_from_args", "check_out_dir", "check_cache_file",
+           "configure_logging", "show_progress", "positive_int", "nonnegative_int", "positive_float",
+           "nonnegative_float", "probability", "CommandError"]
 
 
 class CommandError(Exception):
@@ -123,6 +124,8 @@ def backend_from_args(args: argparse.Namespace):
     from llmas.backends.factory import make_backend
     from llmas.cache import ResponseCache
 
+    if args.cache and not args.no_cache:
+        check_cache_file(args.cache)
     cache: Any = False if args.no_cache else (ResponseCache(args.cache) if args.cache else None)
     tuning = {"timeout": args.timeout, "max_retries": args.max_retries, "max_concurrency": args.max_concurrency,
               "retry_after_cap": args.retry_after_cap, "run_deadline": args.run_deadline,
@@ -150,6 +153,30 @@ def check_out_dir(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise CommandError(f"cannot write to the output folder {out}: {exc.strerror or exc}") from None
     return out
+
+
+def check_cache_file(path: str | os.PathLike) -> Path:
+    """``--cache``: an SQLite response cache, or a new file in a folder that exists or can be created.
+
+    Raises :class:`CommandError` naming the file otherwise, before any model loads.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CommandError(f"--cache {p}: is a folder; give the path of a cache file, e.g. {p / 'responses.sqlite'}")
+    if p.exists():
+        try:
+            with p.open("rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise CommandError(f"--cache {p}: cannot read it ({exc.strerror or exc})") from None
+        if head and head != b"SQLite format 3\x00":
+            raise CommandError(f"--cache {p}: not a response cache (an SQLite file); give a new or a cache file")
+        return p
+    parent = p.parent
+    blocker = next((q for q in (parent, *parent.parents) if q.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise CommandError(f"--cache {p}: cannot create it, {blocker} is a file, not a folder")
+    return p
 
 
 def show_progress(args: argparse.Namespace) -> bool:

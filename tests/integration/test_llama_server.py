@@ -185,26 +185,37 @@ def test_choice_probs_agree_with_transformers(llama_server, local_backend):
     assert dp_all.max() <= P_TOL
 
 
-_LIST_PROMPT = ("llmas' OpenAIBackend sends all choices of a prompt in one /completions request "
-                "(prompt = [text + choice, ...]); this server answers HTTP 500 with an empty message "
-                "(assert len(body.prompt) <= 1), and its text_offset skips special tokens")
-
-
-@pytest.mark.xfail(strict=True, reason=_LIST_PROMPT)
 def test_openai_backend_matches_transformers(llama_server, local_backend):
-    """The toolkit's own HTTP backend, through its public API, gets the same probabilities."""
+    """The toolkit's own HTTP backend, through its public API, gets the same probabilities: the list
+    of prompts is refused once (HTTP 500, not retried), then one prompt per request, each choice
+    found from its echoed token texts (``text_offset`` skips special tokens here)."""
     from llmas.backends.openai import OpenAIBackend
 
-    chats, choices = SHORT_CHATS, SHORT_CHOICES
+    audit_chats, yes_no = _audit_chats()
     be = OpenAIBackend(llama_server.model, llama_server.base_url, api_key_env=None, cache=False,
-                       choice_method="logprobs", prompt_format=local_backend.render, max_retries=0)
+                       choice_method="logprobs", prompt_format=local_backend.render, max_retries=0,
+                       max_concurrency=2)
+    dp, dl = [], []
+    t0 = time.perf_counter()
     try:
-        remote = be.choice_probs(chats, choices)
+        for chats, choices in ((audit_chats, yes_no), (SHORT_CHATS, SHORT_CHOICES)):
+            remote = be.choice_probs(chats, choices)
+            assert remote.method == "logprobs"
+            local = local_backend.choice_probs(chats, choices)
+            dl.append(np.abs(remote.logprobs - local.logprobs).ravel())
+            dp.append(np.abs(np.asarray(remote) - np.asarray(local)).ravel())
     finally:
         be.close()
-    local = local_backend.choice_probs(chats, choices)
-    assert remote.method == "logprobs"
-    assert np.abs(np.asarray(remote) - np.asarray(local)).max() <= P_TOL
+    wall = time.perf_counter() - t0
+    assert be._echo_list is False and be.choice_fallback_reason is None
+    # One refused list, then one request per (prompt, choice); no prefix echo was needed.
+    assert be.n_requests == 1 + len(audit_chats) * len(yes_no) + len(SHORT_CHATS) * len(SHORT_CHOICES)
+    dl_all, dp_all = np.concatenate(dl), np.concatenate(dp)
+    print(f"\nOpenAIBackend: {dp_all.size} choice probabilities in {wall:.1f} s: max |dp| = {dp_all.max():.2e}, "
+          f"max |dlogp| = {dl_all.max():.2e}, median |dlogp| = {np.median(dl_all):.2e}")
+    assert dl_all.max() <= LOGP_TOL
+    assert np.median(dl_all) <= MEDIAN_LOGP_TOL
+    assert dp_all.max() <= P_TOL
 
 
 def _audit(server, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float, Path]:
@@ -221,9 +232,18 @@ def _audit(server, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedPro
     return res, wall, out
 
 
-@pytest.mark.xfail(strict=True, reason=_LIST_PROMPT)
+#: One very short text per state: the smallest hate-speech design (3 environments x 5 questions x
+#: 6 states = 90 prompts, 180 echo requests of 25 to 75 tokens) with prompts as short as they get.
+SHORT_CORPUS = ["Nice day.", "Meh.", "You are dull.", "You are an idiot.", "Idiots like you ruin it.",
+                "Get out, vermin."]
+
+
 def test_llmsl_audit_end_to_end(llama_server, tmp_path):
-    """``llmsl audit --base-url ... --n 1`` (exact probabilities) writes a full report."""
-    _, _, out = _audit(llama_server, tmp_path, "--max-retries", "0")
+    """``llmsl audit --base-url ... --n 1`` (exact probabilities) writes a full report, on a corpus
+    of six one-line texts (the bundled texts make the prompts, and the echo requests, longer)."""
+    corpus = tmp_path / "short.csv"
+    corpus.write_text("text,state\n" + "".join(f'"{t}",{k}\n' for k, t in enumerate(SHORT_CORPUS)))
+    _, _, out = _audit(llama_server, tmp_path, "--max-retries", "0", "--mode", "logprobs", "--corpus", str(corpus),
+                       "--n-boot", "0", "--power-n", "0")
     report = json.loads((out / "report.json").read_text())
     assert "logprobs" in json.dumps(report)
