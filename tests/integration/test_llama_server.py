@@ -25,6 +25,12 @@ What this server's ``/v1/completions`` does with ``echo`` and ``logprobs``
 * every echoed token costs a Python sort of the 49,152-entry vocabulary in the
   server, so a 70-token prompt takes seconds: the tests keep prompts few.
 
+``llmas.backends.openai.OpenAIBackend`` copes with the first two (after one
+refused list it sends one prompt per request and finds each choice from its
+echoed token texts, counted back from the ``usage.completion_tokens``
+generated ones); the third it cannot see, so its numbers are right here only
+because ChatML prompts start with the BOS token.
+
 Run with ``bash scripts/integration.sh`` (builds and installs llama-cpp-python
 once); without ``llama_cpp`` every test here is skipped with the reason.
 """
@@ -194,7 +200,7 @@ def test_openai_backend_matches_transformers(llama_server, local_backend):
     audit_chats, yes_no = _audit_chats()
     be = OpenAIBackend(llama_server.model, llama_server.base_url, api_key_env=None, cache=False,
                        choice_method="logprobs", prompt_format=local_backend.render, max_retries=0,
-                       max_concurrency=2)
+                       max_concurrency=1, timeout=600.0)
     dp, dl = [], []
     t0 = time.perf_counter()
     try:
@@ -233,17 +239,62 @@ def _audit(server, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedPro
 
 
 #: One very short text per state: the smallest hate-speech design (3 environments x 5 questions x
-#: 6 states = 90 prompts, 180 echo requests of 25 to 75 tokens) with prompts as short as they get.
+#: 6 states = 90 prompts).
 SHORT_CORPUS = ["Nice day.", "Meh.", "You are dull.", "You are an idiot.", "Idiots like you ruin it.",
                 "Get out, vermin."]
 
 
-def test_llmsl_audit_end_to_end(llama_server, tmp_path):
-    """``llmsl audit --base-url ... --n 1`` (exact probabilities) writes a full report, on a corpus
-    of six one-line texts (the bundled texts make the prompts, and the echo requests, longer)."""
-    corpus = tmp_path / "short.csv"
-    corpus.write_text("text,state\n" + "".join(f'"{t}",{k}\n' for k, t in enumerate(SHORT_CORPUS)))
-    _, _, out = _audit(llama_server, tmp_path, "--max-retries", "0", "--mode", "logprobs", "--corpus", str(corpus),
-                       "--n-boot", "0", "--power-n", "0")
+def _served(request: dict) -> bool:
+    """The prompts of the end-to-end audit that the server scores: the five questions about the
+    first text in the first environment (no system message)."""
+    first = request["messages"][0]
+    return first["role"] == "user" and f'"{SHORT_CORPUS[0]}"' in first["content"]
+
+
+def test_llmsl_audit_end_to_end(llama_server, local_backend, tmp_path):
+    """``llmsl audit --base-url ... --n 1 --mode logprobs`` writes a full report.
+
+    Echo is slow on this server (a Python sort of the vocabulary per echoed token: seconds per
+    prompt on a busy machine; the full design is 180 echo requests), so the test keeps the design
+    small and sends the server only part of it: the 90 prompts of six one-line texts are first
+    scored by the transformers backend (same weights) into the CLI's response cache, under the keys
+    that an ``OpenAIBackend`` on this server computes, except the 5 prompts of ``_served``; the CLI
+    then asks the server for exactly those (one refused list, then one prompt per request).
+    """
+    from llmas.backends.openai import OpenAIBackend
+    from llmas.cache import ResponseCache
+    from llmas.corpora import load_hate_speech
+    from llmsl.audit import audit
+
+    corpus_file = tmp_path / "short.csv"
+    corpus_file.write_text("text,state\n" + "".join(f'"{t}",{k}\n' for k, t in enumerate(SHORT_CORPUS)))
+
+    class LocallyScored(OpenAIBackend):
+        def _choice_missing(self, requests, store):
+            lp = local_backend.choice_probs([r["messages"] for r in requests], requests[0]["choices"]).logprobs
+            for i, row in enumerate(lp):
+                store(i, {"logprobs": row.tolist()})
+
+    pre = ResponseCache(tmp_path / "pre.sqlite")
+    with LocallyScored(llama_server.model, llama_server.base_url, api_key_env=None, cache=pre) as be:
+        audit("hate_speech", be, corpus=load_hate_speech(path=corpus_file), n=1, mode="logprobs", n_boot=0,
+              power_n=0, progress=False)
+    reqs = pre.requests("choice_logprobs")
+    assert len(reqs) == 90 and sum(map(_served, reqs)) == 5
+    with ResponseCache(tmp_path / "cache.sqlite") as cache:
+        for r in reqs:
+            if not _served(r):
+                cache.put(ResponseCache.key(r), pre.get(ResponseCache.key(r)), request=r)
+    pre.close()
+
+    _, wall, out = _audit(llama_server, tmp_path, "--max-retries", "0", "--mode", "logprobs", "--corpus",
+                          str(corpus_file), "--n-boot", "0", "--power-n", "0", "--max-concurrency", "1",
+                          "--timeout", "600")
     report = json.loads((out / "report.json").read_text())
     assert "logprobs" in json.dumps(report)
+    with ResponseCache(tmp_path / "cache.sqlite") as cache:
+        served = [r for r in cache.requests("choice_logprobs") if _served(r)]
+        assert len(cache) == 90 and len(served) == 5  # the CLI's keys are the ones filled above
+        for r in served:
+            lp = cache.get(ResponseCache.key(r))["logprobs"]
+            assert len(lp) == 2 and all(math.isfinite(v) and v < 0 for v in lp)
