@@ -442,7 +442,7 @@ class Report:
         prov_d = d.get("provenance", {})
         prov = Provenance(**{k: v for k, v in prov_d.items() if k in Provenance.__dataclass_fields__})
         v = d["verdict"]
-        return cls(kind=d["kind"], title=d.get("title", d["kind"]),
+        return cls(kind=str(d["kind"]), title=str(d.get("title") or d["kind"]),
                    verdict=Verdict(v["label"], v["headline"], v.get("explanation", "")), sections=secs,
                    results=d["results"], provenance=prov, figures=d.get("figures", []))
 

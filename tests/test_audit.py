@@ -8,12 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import llmas
 from llmas.backends.base import Backend
-from llmsl.audit import audit
-from llmsl.report import Report
-from llmsl.audit import synthetic as syn
 from llmas.corpora import load_hate_speech
+from llmsl.audit import audit
+from llmsl.audit import synthetic as syn
+from llmsl.report import Report
 
 
 # ---------------------------------------------------------------- planted agents (exact)
@@ -217,7 +216,7 @@ def test_default_model_small_audit(tmp_path):
     be = default_backend(cache=ResponseCache(tmp_path / "c.sqlite"))
     rep = audit("hate_speech", be, n=1, n_boot=5, progress=False)
     assert rep.provenance.model_calls == 6 * 3 * 5
-    assert rep.provenance.model["model"].lower().startswith("huggingfacetb/smollm2") or "smollm2" in rep.provenance.model["model"].lower()
+    assert "smollm2" in rep.provenance.model["model"].lower()
     q = np.asarray(rep.results["items"]["p_yes"])
     assert ((q > 0) & (q < 1)).all()
     assert rep.verdict.label in ("consistent", "consistent_uninformative", "inconsistent", "uninformative")

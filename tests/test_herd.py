@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 
 from llmsl.herd.analysis import analyze_herding
-from sociallearn import family_thresholds, prior_family, simulate_reveal_policy
 from llmsl.herd.sensor import SensorData
 from llmsl.herd.tasks import get_herd_task, load_responses
-from sociallearn import SocialLearningModel, cascade_region, herding_probability
+from sociallearn import (
+    SocialLearningModel,
+    cascade_region,
+    family_thresholds,
+    herding_probability,
+    prior_family,
+    simulate_reveal_policy,
+)
 
 
 def exact_sensor(p: float = 0.7, n: int = 100) -> SensorData:

@@ -121,6 +121,9 @@ class Task:
     #: default corpus items per state (``--n``) and reply length in sampled mode
     default_n: int = 10
     max_tokens: int = 160
+    #: known incentives Delta_k(x, a) (K, X, A) that the prompts of the environments state, or ``None``;
+    #: a task with incentives gets the shared-utility NIAS/NIAC test (Caplin & Dean 2015)
+    incentives: np.ndarray | None = None
 
     @property
     def n_states(self) -> int:

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace):
     if args.regret:
         eps = (0.0, args.epsilon) if args.planner == "llm" else (0.0,)
         report.regret = regret_study(config, make_households,
-                                     make_planner if args.planner == "llm" else (lambda e: make_planner()),
+                                     make_planner if args.planner == "llm" else (lambda e: make_planner()),  # type: ignore[arg-type]
                                      epsilons=eps, seed=seeds[0], period=args.planner_interval)
     if args.studies:
         from macro.experiment import run_studies

@@ -28,7 +28,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -177,33 +176,6 @@ class HerdingReport:
                          f"{self.p_no_cascade[i]:8.4f} {self.mean_cascade_time[i]:7.2f}")
         return "\n".join(lines)
 
-    def plots(self, out_dir: str | Path, prefix: str = "") -> list[Path]:
-        """Write the PNG figures into ``out_dir``; returns their paths."""
-        from . import plots
-
-        out = Path(out_dir)
-        s = self.sensor
-        files = [
-            plots.plot_likelihood(self.likelihood, self.likelihood_lower, self.likelihood_upper,
-                                  out / f"{prefix}likelihood.png", state_labels=s.state_labels,
-                                  obs_labels=s.obs_labels),
-            plots.plot_wrong_herding(self.priors, self.p_wrong, self.se_wrong, out / f"{prefix}wrong_herding.png",
-                                     per_state=self.p_wrong_by_state, state_labels=s.state_labels,
-                                     thresholds=[t.value for t in self.thresholds]),
-            plots.plot_cascade_times(self.reference_times, out / f"{prefix}cascade_times.png",
-                                     n_agents=int(self.params["n_agents"]),
-                                     n_never=int(round(self.reference_stats["p_no_cascade"]
-                                                       * self.params["n_runs"]))),
-            plots.plot_cascade_membership(self.membership_grid, self.membership, self.posterior_membership,
-                                          out / f"{prefix}cascade_region.png",
-                                          thresholds=[t.value for t in self.thresholds],
-                                          intervals=[(t.lower, t.upper) for t in self.thresholds]),
-        ]
-        if self.sample_beliefs is not None:
-            files.append(plots.plot_belief_paths(self.sample_beliefs, out / f"{prefix}belief_paths.png",
-                                                 title="public belief pi_k(x=0), runs at the reference prior"))
-        return files
-
 
 def informativeness_line(inf: dict) -> str:
     """One line stating how informative the sensor is (from ``Informativeness.to_dict()``)."""
@@ -242,7 +214,8 @@ def _child_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def analyze_herding(sensor: SensorData, cost: np.ndarray | None = None, *, priors: Sequence[float] | None = None,
+def analyze_herding(sensor: SensorData, cost: np.ndarray | None = None, *,
+                    priors: Sequence[float] | np.ndarray | None = None,
                     n_agents: int = 100, n_runs: int = 1000, tie_rule: str = "uniform",
                     prior_strength: float = 1.0, n_posterior: int = 200, resample: bool = True,
                     reference_p: float | None = None, anchor: int = 0, seed: int = 0,

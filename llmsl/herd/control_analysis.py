@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -122,32 +121,6 @@ class ControlReport:
             lines.append(self.incentives.get("summary", ""))
         return "\n".join(lines)
 
-    def plots(self, out_dir: str | Path, prefix: str = "") -> list[Path]:
-        from . import plots
-
-        out = Path(out_dir)
-        grid = self.vi.grid.points[:, 0]
-        order = np.argsort(grid)
-        files = [plots.plot_value_function(grid[order], self.vi.values[order], self.vi.stop_values[order],
-                                           self.vi.continue_mask[order], out / f"{prefix}value_function.png",
-                                           thresholds=list(self.vi_thresholds))]
-        hist = self.spsa.threshold_history
-        for j, c in enumerate(self.comparisons):
-            col = hist[:, c["index"]]
-            files.append(plots.plot_spsa_path(col, out / f"{prefix}spsa_path_{j}.png", vi_threshold=c["vi"],
-                                              lattice=c["spacing"], costs=self.spsa.spsa.f_mean,
-                                              title=f"SPSA threshold {j} vs value iteration"))
-        if self.incentives and "sweep" in self.incentives:
-            sw = self.incentives["sweep"]
-            files.append(plots.plot_incentive_tradeoff(np.asarray(sw["thresholds"]), np.asarray(sw["paid"]),
-                                                       np.asarray(sw["accuracy"]),
-                                                       out / f"{prefix}incentives.png",
-                                                       paid_se=np.asarray(sw.get("paid_se")) if sw.get("paid_se")
-                                                       is not None else None,
-                                                       acc_se=np.asarray(sw.get("accuracy_se"))
-                                                       if sw.get("accuracy_se") is not None else None))
-        return files
-
 
 def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *, delay_cost: float = 0.2,
                     discount: float = 0.8, prior: np.ndarray | None = None, grid_size: int = 2001,
@@ -240,7 +213,7 @@ def analyze_control(sensor: SensorData, action_cost: np.ndarray | None = None, *
     t1 = time.perf_counter()
     region = vi.continue_region
     kind = "interval" if vi_th.size == 2 else ("lower" if region and region[0][1] >= 1.0 else "upper")
-    th0 = {"interval": [0.3, 0.7], "lower": 0.5, "upper": 0.5}[kind]
+    th0: float | np.ndarray = np.array([0.3, 0.7]) if kind == "interval" else 0.5
     opt = optimize_threshold(problem, pi0, kind=kind, thresholds0=th0, tau=tau, n_iter=spsa_iter,
                              n_runs=spsa_runs, seed=seed)
     timings["spsa"] = time.perf_counter() - t1

@@ -89,7 +89,7 @@ def plot_cascade_times(times: np.ndarray, path, *, n_agents: int, n_never: int =
 
 
 def plot_cascade_membership(p_grid: np.ndarray, member: np.ndarray, posterior_member: np.ndarray | None, path, *,
-                            thresholds: Sequence[float] = (), intervals: Sequence[Sequence[float]] = (),
+                            thresholds: Sequence[float] = (), intervals: Sequence[Sequence[float | None]] = (),
                             xlabel: str = "public belief pi(x=0) along the prior family", title: str = "") -> Path:
     """Cascade set along a one-parameter family of public beliefs, with posterior uncertainty."""
     plt = _plt()
@@ -97,7 +97,8 @@ def plot_cascade_membership(p_grid: np.ndarray, member: np.ndarray, posterior_me
     ax.step(p_grid, member.astype(float), where="mid", color="k", lw=1.5, label="in cascade (estimated B)")
     if posterior_member is not None:
         ax.plot(p_grid, posterior_member, color="C1", lw=1.2, label="posterior P(in cascade)")
-    for t, iv in zip(thresholds, intervals or [None] * len(thresholds), strict=True):
+    ivs: list = list(intervals) if intervals else [None] * len(thresholds)
+    for t, iv in zip(thresholds, ivs, strict=True):
         ax.axvline(t, color="r", ls=":", lw=1)
         if iv is not None and iv[0] is not None:
             ax.axvspan(iv[0], iv[1], color="r", alpha=0.12, lw=0)

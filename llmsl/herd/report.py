@@ -110,9 +110,10 @@ def herd_report(h: HerdingReport, *, prefix: str = "") -> Report:
                lambda path: plots.plot_cascade_times(h.reference_times, path, n_agents=int(p["n_agents"]),
                                                      n_never=int(round(ref["p_no_cascade"] * p["n_runs"])))),
     ]
-    if h.sample_beliefs is not None:
+    sample_beliefs = h.sample_beliefs
+    if sample_beliefs is not None:
         figs.append(Figure(f"{prefix}belief_paths.png", "Public belief pi_k(x=0) along sample chains",
-                           lambda path: plots.plot_belief_paths(h.sample_beliefs, path,
+                           lambda path: plots.plot_belief_paths(sample_beliefs, path,
                                                                 title="public belief pi_k(x=0), reference prior")))
     sections = [
         Section("How informative is the model?", informativeness_line(inf) + ". A sensor with mutual information "
@@ -180,7 +181,7 @@ def control_report(c: ControlReport, *, prefix: str = "") -> Report:
     hist = c.spsa.threshold_history
     for j, comp in enumerate(c.comparisons):
         figs.append(Figure(f"{prefix}spsa_path_{j}.png", f"SPSA path of threshold {j} against value iteration",
-                           lambda path, j=j, comp=comp: plots.plot_spsa_path(
+                           lambda path, j=j, comp=comp: plots.plot_spsa_path(  # type: ignore[misc]
                                hist[:, comp["index"]], path, vi_threshold=comp["vi"], lattice=comp["spacing"],
                                costs=c.spsa.spsa.f_mean, title=f"SPSA threshold {j} vs value iteration")))
     if c.vi_thresholds.size:

@@ -171,8 +171,8 @@ def _load_sensors(data_dir: Path | None):
                "description": "Mistral-7B-Instruct-v0.1 replies (temperature 0.7, top_p 0.7) to the paper's JSON "
                               "prompt for 240 Measuring Hate Speech comments, 40 per state"}
         return load_responses(f), load_responses(f, labels="binary"), src
-    f = resources.files("llmas") / "data" / "herding_demo_labels.csv"
-    with resources.as_file(f) as path:
+    demo = resources.files("llmas") / "data" / "herding_demo_labels.csv"
+    with resources.as_file(demo) as path:
         six = load_responses(path, label_column="label")
         two = load_responses(path, label_column="label", labels="binary")
     src = {"kind": "bundled", "path": "llmas/data/herding_demo_labels.csv",
@@ -287,7 +287,7 @@ def reproduce(data: str | os.PathLike | None = None, *, seed: int = 0, quick: bo
         z = acc_last.mean(axis=2).T
         figures.append(Figure(f"b_heatmap_true_state_{x}.png", f"(b) Fraction of correct labels, true state "
                               f"{two.state_labels[x]}",
-                              lambda path, z=z, x=x: plots.plot_heatmap(
+                              lambda path, z=z, x=x: plots.plot_heatmap(  # type: ignore[misc]
                                   z, P, G, path, xlabel="initial public belief pi0(not hateful)",
                                   ylabel="threshold gamma: reveal while pi(not hateful) < gamma",
                                   clabel=f"fraction of correct labels, last {last} of {n_ag} agents",
@@ -349,7 +349,7 @@ def _incentive_example(B, c, sensor, inc: dict, *, seed: int, n_runs: int) -> di
 
     model = SocialLearningModel(B, cost=c)
     region = cascade_region(model)
-    hi_iv = [iv for iv in region.intervals if iv.action == 0 and iv.hi >= 1.0]
+    hi_iv = [iv for iv in (region.intervals or []) if iv.action == 0 and iv.hi >= 1.0]
     p0 = 0.5 * (hi_iv[0].lo + 1.0) if hi_iv else 0.9  # inside the cascade on "not hateful"
     t = inc["optimum"]["threshold"] if inc.get("optimum") else float(
         inc["sweep"]["thresholds"][int(np.argmin(inc["sweep"]["objective"]))])
@@ -362,8 +362,10 @@ def _incentive_example(B, c, sensor, inc: dict, *, seed: int, n_runs: int) -> di
                        ("incentive", lambda pi: (pi[:, 0] > t) & (pi[:, 0] < 1 - t))):
         res = simulate_reveal_policy(model, prior, rule, n_ag, n_runs, true_state=1, observations=sensor.pools(),
                                      seed=[seed, 300], record_beliefs=True)
-        bel = res.beliefs[:, :, 0]
-        I = prob.minimal_incentive(res.beliefs[:, :-1].reshape(-1, 2)).reshape(n_runs, n_ag)
+        beliefs = res.beliefs
+        assert beliefs is not None  # record_beliefs=True
+        bel = beliefs[:, :, 0]
+        I = prob.minimal_incentive(beliefs[:, :-1].reshape(-1, 2)).reshape(n_runs, n_ag)
         paid = np.where(res.revealed & np.isfinite(I), I, 0.0)
         out[name] = {"mean_belief": bel.mean(axis=0), "q10_belief": np.quantile(bel, 0.1, axis=0),
                      "q90_belief": np.quantile(bel, 0.9, axis=0), "example_path": bel[0],
