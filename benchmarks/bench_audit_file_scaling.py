@@ -168,6 +168,7 @@ def main() -> None:
     ap.add_argument("--power-n", type=int, default=100, help="power draws per null (the CLI default: 100)")
     ap.add_argument("--limit", type=float, default=600, help="wall-clock limit of each child in seconds")
     ap.add_argument("--mem-gb", type=float, default=8, help="address-space limit of each child, GB")
+    ap.add_argument("--json", default=str(HERE / "bench_audit_file_scaling.json"), help="where to write the JSON")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--lp", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
@@ -213,7 +214,7 @@ def main() -> None:
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg(), "per_cell": args.per_cell, "n_boot": args.n_boot,
             "power_n": args.power_n, "limit_s": args.limit, "mem_gb": args.mem_gb, "X": X, "A": A}
-    (HERE / "bench_audit_file_scaling.json").write_text(json.dumps({"meta": meta, "lp": lps, "runs": runs},
+    Path(args.json).write_text(json.dumps({"meta": meta, "lp": lps, "runs": runs},
                                                                    indent=1))
 
 

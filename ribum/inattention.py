@@ -132,10 +132,16 @@ SAME_STRATEGY_ATOL = 4 * TOL
 # ----------------------------------------------------------------------------- slack checks
 
 
+#: An action counts as chosen when p_k(a) exceeds this.  Below it the revealed posterior
+#: p_k(.|a) is floating-point residue (a product of P(Yes) values that underflowed to 1e-17,
+#: say), and two such residues would look like duplicate posteriors and force m* = 0.
+CHOSEN_ATOL = 1e-12
+
+
 def _joint_and_posterior(kernels: np.ndarray, prior: np.ndarray):
     joint = prior[None, :, None] * kernels  # (K, X, A)
     pa = joint.sum(axis=1)  # (K, A)
-    chosen = pa > 0
+    chosen = pa > CHOSEN_ATOL
     post = np.divide(joint, pa[:, None, :], out=np.zeros_like(joint), where=chosen[:, None, :])
     return joint, pa, chosen, post
 

@@ -26,7 +26,7 @@ def test_blahut_arimoto_is_a_fixed_point():
 
 
 def test_planted_rational_agent_passes_with_exact_kernels():
-    rep = audit("hate_speech", syn.planted_rational(), n=2, n_boot=10, progress=False)
+    rep = audit("hate_speech", syn.planted_rational(), n=2, n_boot=10, progress=False, power_n=0)
     # the exact path recovers the planted kernels to machine precision
     assert np.allclose(rep.results["kernels"], syn.shannon_kernels(), atol=1e-9)
     assert rep.results["mode"] == "logprobs" and rep.results["exact"]
@@ -39,7 +39,7 @@ def test_planted_rational_agent_passes_with_exact_kernels():
 
 
 def test_planted_irrational_agent_fails():
-    rep = audit("hate_speech", syn.planted_irrational(), n=2, n_boot=10, progress=False)
+    rep = audit("hate_speech", syn.planted_irrational(), n=2, n_boot=10, progress=False, power_n=0)
     assert np.allclose(rep.results["kernels"], syn.split_kernels(syn.shannon_kernels()), atol=1e-9)
     assert not rep.results["passed"]
     assert rep.results["margin"] <= 1e-6
@@ -51,7 +51,7 @@ def test_uninformative_agent_is_reported_as_such():
     # every action reveals the prior, so the margin is 0 -- that is no information, not irrationality
     k = np.tile(np.array([0.4, 0.3, 0.1, 0.1, 0.05, 0.05]), (3, 6, 1))
     agent = syn.PlantedAgent(k, syn.hate_speech_locator(), label="flat")
-    rep = audit("hate_speech", agent, n=2, n_boot=0, progress=False)
+    rep = audit("hate_speech", agent, n=2, n_boot=0, progress=False, power_n=0)
     assert not rep.results["passed"]
     assert rep.verdict.label == "uninformative"
     assert "not evidence of irrationality" in rep.results["verdict_text"]
@@ -91,7 +91,7 @@ def test_property_any_shannon_agent_passes_its_split_fails(seed, lam):
 # ---------------------------------------------------------------- planted agents (sampled)
 def test_sampled_replies_malformed_ones_counted_not_fatal():
     agent = syn.planted_rational(malformed=0.25)
-    rep = audit("hate_speech", agent, n=3, mode="sampling", n_samples=4, n_boot=20, progress=False)
+    rep = audit("hate_speech", agent, n=3, mode="sampling", n_samples=4, n_boot=20, progress=False, power_n=0)
     total = 3 * 6 * 3 * 4
     assert rep.results["parse"]["n_total"] == total
     assert 0.1 * total < rep.results["parse"]["n_failed"] < 0.4 * total
@@ -105,14 +105,14 @@ def test_sampled_replies_malformed_ones_counted_not_fatal():
 
 # ---------------------------------------------------------------- budget
 def test_budget_planted_cobb_douglas_passes_and_random_fails():
-    good = audit("budget", syn.PlantedBudgetAgent("rational"), n=1, n_sim=50, progress=False)
+    good = audit("budget", syn.PlantedBudgetAgent("rational"), n=1, n_sim=50, progress=False, power_n=0)
     r = good.results
     assert r["garp_pass_rate"] == 1.0 and r["ccei"] == [1.0] * 4
     assert all("U" in s["afriat"] for s in r["subjects"])
     # constant share per subject (Cobb-Douglas), the share a persona-specific number in [0.2, 0.8]
     shares = np.asarray(r["shares"])
     assert np.allclose(shares, shares[:, :1], atol=1e-12) and ((shares > 0.19) & (shares < 0.81)).all()
-    bad = audit("budget", syn.PlantedBudgetAgent("random"), n=2, n_sim=50, progress=False)
+    bad = audit("budget", syn.PlantedBudgetAgent("random"), n=2, n_sim=50, progress=False, power_n=0)
     assert bad.results["garp_pass_rate"] < 0.5
     assert bad.results["ccei_median"] < 1.0
     assert bad.results["bronars_power_mean"] > 0.5
@@ -139,14 +139,14 @@ class _OutOfRange(Backend):
 
 def test_budget_out_of_range_shares_are_parse_failures():
     with pytest.raises(ValueError, match="no subject has a usable answer"):
-        audit("budget", _OutOfRange("o", cache=False), n=1, mode="sampling", n_samples=1, progress=False)
+        audit("budget", _OutOfRange("o", cache=False), n=1, mode="sampling", n_samples=1, progress=False, power_n=0)
 
 
 # ---------------------------------------------------------------- tiny model, every task
 @pytest.mark.parametrize("task,n,n_prompts", [("hate_speech", 1, 6 * 3 * 5), ("product_quality", 1, 10 * 3),
                                               ("budget", 1, 4 * 25)])
 def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task, n, n_prompts):
-    rep = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False)
+    rep = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False, power_n=0)
     assert rep.provenance.model_calls == n_prompts
     assert rep.provenance.model["backend"] == "transformers"
     out = rep.save(tmp_path / "report")
@@ -156,7 +156,7 @@ def test_tiny_model_end_to_end_and_rerun_from_cache(tiny_backend, tmp_path, task
     assert d["results"]["design"]["version"] and d["results"]["task"] == task and d["provenance"]["versions"]["numpy"]
     back = Report.load(out)
     assert back.results == d["results"]
-    again = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False)
+    again = audit(task, tiny_backend, n=n, n_boot=5, n_sim=20, progress=False, power_n=0)
     assert again.provenance.model_calls == 0
     assert json.dumps(again.to_dict()["results"]) == json.dumps(rep.to_dict()["results"])
     if task != "budget":
@@ -180,7 +180,7 @@ class _Garbage(Backend):
 
 def test_sampling_with_nothing_parsable_gives_clear_error():
     with pytest.raises(ValueError, match="parse failures"):
-        audit("product_quality", _Garbage("g", cache=False), n=1, mode="sampling", n_samples=1, progress=False)
+        audit("product_quality", _Garbage("g", cache=False), n=1, mode="sampling", n_samples=1, progress=False, power_n=0)
 
 
 def test_top_level_api_and_bad_input():
@@ -204,7 +204,7 @@ def test_top_level_api_and_bad_input():
 def test_custom_corpus_prior_is_state_frequency():
     c = load_hate_speech()
     idx = np.concatenate([np.flatnonzero(c.states == s)[: 1 + s % 2] for s in range(6)])
-    rep = audit("hate_speech", syn.planted_rational(c), corpus=c.take(idx), n=0, n_boot=0, progress=False)
+    rep = audit("hate_speech", syn.planted_rational(c), corpus=c.take(idx), n=0, n_boot=0, progress=False, power_n=0)
     assert np.allclose(rep.results["prior"], np.bincount(c.states[idx]) / len(idx))
     assert rep.results["corpus"]["n"] == len(idx)
 
@@ -214,7 +214,7 @@ def test_default_model_small_audit(tmp_path):
     from llmas import ResponseCache, default_backend
 
     be = default_backend(cache=ResponseCache(tmp_path / "c.sqlite"))
-    rep = audit("hate_speech", be, n=1, n_boot=5, progress=False)
+    rep = audit("hate_speech", be, n=1, n_boot=5, progress=False, power_n=0)
     assert rep.provenance.model_calls == 6 * 3 * 5
     assert "smollm2" in rep.provenance.model["model"].lower()
     q = np.asarray(rep.results["items"]["p_yes"])
@@ -231,7 +231,7 @@ def test_cli_audit_on_a_local_corpus_file(tiny_model_dir, tmp_path, capsys):
     corpus.write_text("text,hate_speech_score\n" + "\n".join(
         f"text number {i},{s}" for i, s in enumerate([-6.0, -1.0, 0.5, 1.5, 2.2, 4.0])) + "\n")
     code = main(["audit", "--task", "hate_speech", "--model", str(tiny_model_dir), "--corpus", str(corpus),
-                 "--n", "0", "--n-boot", "0", "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "r"),
+                 "--n", "0", "--n-boot", "0", "--power-n", "0", "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "r"),
                  "--quiet"])
     assert code == 0
     d = json.loads((tmp_path / "r" / "report.json").read_text())

@@ -66,12 +66,12 @@ def _write_actions(path, kernels, n_per_state, seed):
 def test_action_file_planted_agents(tmp_path):
     good = tmp_path / "good.csv"
     _write_actions(good, syn.shannon_kernels(lam=0.7), 2000, 0)
-    rep = audit_file(good, "hate_speech", n_boot=0)
+    rep = audit_file(good, "hate_speech", n_boot=0, power_n=0)
     assert rep.results["environments"] == ["env0", "env1", "env2"] and rep.results["niac_tested"]
     assert rep.results["passed"] and rep.verdict.label == "consistent"
     bad = tmp_path / "bad.csv"
     _write_actions(bad, syn.split_kernels(syn.shannon_kernels(lam=0.7)), 2000, 0)
-    rep = audit_file(bad, "hate_speech", n_boot=0)
+    rep = audit_file(bad, "hate_speech", n_boot=0, power_n=0)
     assert not rep.results["passed"] and rep.verdict.label == "inconsistent"
 
 

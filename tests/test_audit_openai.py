@@ -59,7 +59,7 @@ def test_audit_over_openai_compatible_http(planted_server, tmp_path, monkeypatch
     url, hits = planted_server
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     args = ["audit", "--task", "hate_speech", "--base-url", url, "--model", "planted", "--n", "2",
-            "--samples", "3", "--n-boot", "10", "--cache", str(tmp_path / "c.sqlite"), "--quiet"]
+            "--samples", "3", "--n-boot", "10", "--power-n", "0", "--cache", str(tmp_path / "c.sqlite"), "--quiet"]
     assert main(args + ["--out", str(tmp_path / "r1")]) == 0
     rep = json.loads((tmp_path / "r1" / "report.json").read_text())
     n = 2 * 6 * 3 * 3

@@ -30,7 +30,7 @@ def _rows(db) -> int:
 def _cmd(model, db, out):
     return [sys.executable, "-m", "llmsl", "audit", "--task", "hate_speech", "--model", str(model),
             "--cache", str(db), "--n", str(N_PER_STATE), "--batch-size", "2", "--n-boot", "5",
-            "--out", str(out), "--quiet"]
+            "--power-n", "0", "--out", str(out), "--quiet"]
 
 
 def test_killed_audit_resumes_without_repeated_calls(tiny_model_dir, tmp_path):

@@ -82,7 +82,7 @@ def test_registered_like_the_built_in_tasks():
 ])
 def test_toy_task_audit_through_the_same_code_path(kernel, verdict, tmp_path):
     agent = ScriptedCoinAgent(kernel)
-    rep = audit("toy_coin", agent, n=0, n_boot=10, progress=False)
+    rep = audit("toy_coin", agent, n=0, n_boot=10, progress=False, power_n=0)
     got = np.asarray(rep.results["kernels"])[:, :, 1]
     assert np.allclose(got, kernel, atol=1e-12)
     assert rep.results["environments"] == ["plain", "reward"]

@@ -76,7 +76,10 @@ def informativeness_block(counts, prior, kernels, *, exact: bool, n_samples: int
             d.pop("p_value", None)  # a G-test on pseudo-counts would be meaningless
             entry["informativeness"] = d
             if mi_boot is not None and len(mi_boot):
-                entry["mi_interval_95"] = np.quantile(np.asarray(mi_boot)[:, k], [0.025, 0.975]).tolist()
+                mb = np.asarray(mi_boot)[:, k]
+                entry["mi_interval_95"] = np.quantile(mb, [0.025, 0.975]).tolist()
+                entry["mi_interval_center"] = float(mb.mean())
+                entry["mi_interval_kind"] = "text bootstrap"
         else:
             info = sociallearn.informativeness(np.asarray(counts[k], dtype=float), n_samples=n_samples,
                                                seed=seed + k, prior=prior)
@@ -84,6 +87,8 @@ def informativeness_block(counts, prior, kernels, *, exact: bool, n_samples: int
             iv = entry["informativeness"].get("intervals", {}).get("mi_bits")
             if iv:
                 entry["mi_interval_95"] = iv
+                entry["mi_interval_center"] = (entry["informativeness"].get("posterior_mean") or {}).get("mi_bits")
+                entry["mi_interval_kind"] = "Dirichlet posterior"
         out.append(entry)
     return out
 

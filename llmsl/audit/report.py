@@ -176,7 +176,7 @@ def _ribum_sections(res: AuditResult) -> tuple[Verdict, list[Section]]:
         est = (inf.get("informativeness") or {})
         iv = inf.get("mi_interval_95") or [None, None]
         info_index.append(e)
-        info_rows.append([inf["mutual_information_bits"], iv[0], iv[1],
+        info_rows.append([inf["mutual_information_bits"], inf.get("mi_interval_center"), iv[0], iv[1],
                           (est.get("estimate") or {}).get("tv_from_rank_one"), est.get("p_value"),
                           bool(inf.get("informative"))])
     sections = [
@@ -185,10 +185,15 @@ def _ribum_sections(res: AuditResult) -> tuple[Verdict, list[Section]]:
                 f"action ignores the state). An environment counts as informative above "
                 f"{r.get('uninformative_bits', 0.05)} bits" + ("" if r.get("exact") else
                                                               " and when a G-test rejects independence at 5%")
-                + ". Posterior sampling biases I(X; A) upwards, so with few answers the interval can lie above "
-                  "the point value.",
-                tables=[Table(["I(X;A) bits", "95% low", "95% high", "distance from rank one (TV)", "G-test p",
-                               "informative"], info_rows, index=info_index, index_name="environment", digits=4)]),
+                + ". The first column is the plug-in value, I(X; A) of the estimated kernel; the interval and "
+                  "the mean beside it come from one distribution, the "
+                + ("bootstrap over texts" if r.get("exact") else
+                   "Dirichlet posterior of the kernel (one pseudo-count per cell, which pulls a kernel estimated "
+                   "from few answers towards independence)")
+                + ", so read the interval with its own mean: the plug-in value can lie outside it.",
+                tables=[Table(["I(X;A) plug-in", "interval mean", "95% low", "95% high",
+                               "distance from rank one (TV)", "G-test p", "informative"], info_rows, index=info_index,
+                              index_name="environment", digits=4)]),
     ]
     costs = list(r.get("costs") or [])
     lp_text = (f"{tested}: margin m* = {r['margin']:.4g} ({'pass' if r['passed'] else 'fail'}). Utilities are "
