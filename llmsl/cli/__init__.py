@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version, or a usage error already reported in one line
         return exc.code if isinstance(exc.code, int) else 2
-    configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    restore_logging = configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     module = importlib.import_module(f"llmsl.cli.{COMMANDS[args.command]}")
     prog = f"llmsl {args.command}"
     t0 = time.perf_counter()
@@ -129,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     finally:
+        restore_logging()
         if created:  # leave no empty folder behind a run that wrote nothing
             with contextlib.suppress(OSError):
                 Path(str(out_arg)).rmdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from .options import add_common, nonnegative_float, positive_int
+from .options import add_common, nonnegative_float, positive_int, show_progress
 from .readings import add_reading_arguments, build_sensor
 
 log = logging.getLogger("llmsl")
@@ -77,10 +77,10 @@ def run(args: argparse.Namespace):
         sensor = label_corpus(backend, task.task, corpus, labels=args.labels,
                               mode="sample" if mode == "sampling" else "logprobs", temperature=args.temperature,
                               max_tokens=args.max_tokens, seed=args.seed, draws_per_text=args.draws_per_text,
-                              progress=not args.quiet)
+                              progress=show_progress(args))
     chains = run_chains(backend, task.task, corpus, n_chains=args.n_chains, n_agents=args.n_agents,
                         labels=args.labels, history=args.history, last_m=args.last_m, prior=args.prior,
-                        text_slots=args.text_slots, environment=env, seed=args.seed, progress=not args.quiet)
+                        text_slots=args.text_slots, environment=env, seed=args.seed, progress=show_progress(args))
     study = analyze_chain_run(chains, sensor, prior_strength=args.prior_strength, tie_rule=args.tie_rule,
                               n_boot=args.n_boot, n_sim=args.n_sim, seed=args.seed)
     return chain_report(study)

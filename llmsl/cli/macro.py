@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import argparse
 
-from .options import CommandError, add_backend, add_common, backend_from_args, nonnegative_int, positive_int
+from .options import (
+    CommandError,
+    add_backend,
+    add_common,
+    backend_from_args,
+    nonnegative_int,
+    positive_int,
+    show_progress,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +92,8 @@ def run(args: argparse.Namespace):
             return LLMPlanner(backend, interval=args.planner_interval, epsilon=eps)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
-    report = run_seeds(config, make_households, seeds, make_planner, audit=not args.no_audit, progress=not args.quiet)
+    report = run_seeds(config, make_households, seeds, make_planner, audit=not args.no_audit,
+                       progress=show_progress(args))
     if args.regret:
         eps = (0.0, args.epsilon) if args.planner == "llm" else (0.0,)
         report.regret = regret_study(config, make_households,

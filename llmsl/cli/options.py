@@ -185,15 +185,29 @@ def show_progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
-    """Route the ``llmsl``, ``llmas``, ``ribum``... loggers to stderr at the level ``-v`` asks for."""
+def configure_logging(verbose: int = 0, quiet: bool = False):
+    """Route the ``llmsl``, ``llmas``, ``ribum``... loggers to stderr at the level ``-v`` asks for.
+
+    Returns a function that puts the loggers back as they were, so that ``main(argv)`` called from
+    Python (a notebook, a test) leaves no logging configuration behind.
+    """
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
     if quiet and verbose <= 0:
         level = logging.ERROR
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = []
     for name in ("llmsl", "llmas", "ribum", "sociallearn", "control", "macro"):
         lg = logging.getLogger(name)
+        saved.append((lg, lg.level, list(lg.handlers), lg.propagate))
         lg.handlers[:] = [handler]
         lg.setLevel(level)
         lg.propagate = False
+
+    def restore() -> None:
+        for lg, lvl, handlers, propagate in saved:
+            lg.setLevel(lvl)
+            lg.handlers[:] = handlers
+            lg.propagate = propagate
+
+    return restore
