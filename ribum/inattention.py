@@ -845,7 +845,16 @@ def check_ribum(kernels, prior=None, objective: str = "max_margin", solver: str 
         return RibumLP(K, X, A, obj)
 
     lp = make("max_margin")
-    m_star, util, kappa, status, name, method = lp.solve(p, pi, solver=solver)
+    if mode == "per_environment" and solver is None:
+        # The matrix goes straight to HiGHS (scipy): no CVXPY import or compile on the common path.
+        # CVXPY's chain (HiGHS variants, then CLARABEL) remains the fallback.
+        try:
+            m_star, util, kappa, status, method = lp.solve_highs(p, pi)
+            name = "HIGHS"
+        except ValueError:
+            m_star, util, kappa, status, name, method = lp.solve(p, pi, solver=solver)
+    else:
+        m_star, util, kappa, status, name, method = lp.solve(p, pi, solver=solver)
     used = "max_margin"
     if objective == "sparsest" and m_star > tol:
         fixed = 0.5 * m_star if margin is None else float(margin)

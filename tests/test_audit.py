@@ -180,7 +180,8 @@ class _Garbage(Backend):
 
 def test_sampling_with_nothing_parsable_gives_clear_error():
     with pytest.raises(ValueError, match="parse failures"):
-        audit("product_quality", _Garbage("g", cache=False), n=1, mode="sampling", n_samples=1, progress=False, power_n=0)
+        audit("product_quality", _Garbage("g", cache=False), n=1, mode="sampling", n_samples=1, progress=False,
+              power_n=0)
 
 
 def test_top_level_api_and_bad_input():
@@ -231,8 +232,8 @@ def test_cli_audit_on_a_local_corpus_file(tiny_model_dir, tmp_path, capsys):
     corpus.write_text("text,hate_speech_score\n" + "\n".join(
         f"text number {i},{s}" for i, s in enumerate([-6.0, -1.0, 0.5, 1.5, 2.2, 4.0])) + "\n")
     code = main(["audit", "--task", "hate_speech", "--model", str(tiny_model_dir), "--corpus", str(corpus),
-                 "--n", "0", "--n-boot", "0", "--power-n", "0", "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "r"),
-                 "--quiet"])
+                 "--n", "0", "--n-boot", "0", "--power-n", "0", "--cache", str(tmp_path / "c.sqlite"),
+                 "--out", str(tmp_path / "r"), "--quiet"])
     assert code == 0
     d = json.loads((tmp_path / "r" / "report.json").read_text())
     assert d["results"]["corpus"]["name"] == str(corpus) and d["results"]["corpus"]["n_per_state"] == [1] * 6

@@ -288,6 +288,13 @@ def test_solver_chain_falls_back_when_interior_point_fails(monkeypatch):
     """A failed HiGHS IPM (as seen on degenerate bootstrap resamples) must not abort check_ribum."""
     import cvxpy as cp
 
+    from ribum.inattention import RibumLP
+
+    def scipy_highs_fails(self, *args, **kwargs):
+        raise ValueError("RIBUM LP (HiGHS): no method succeeded (simulated)")
+
+    # the direct scipy path fails first, so the CVXPY chain under test runs
+    monkeypatch.setattr(RibumLP, "solve_highs", scipy_highs_fails)
     real = cp.Problem.solve
 
     def flaky(self, *args, **kwargs):

@@ -35,7 +35,7 @@ from sociallearn import mutual_information
 #: mutual information (bits) below which the actions count as uninformative
 UNINFORMATIVE_BITS = 0.05
 #: default Monte Carlo draws per null of the power (:func:`power_block`; 0 skips it)
-POWER_N = 100
+POWER_N = 50
 #: the two tests of an audit: a free utility per environment (SPEC 1b) and one shared utility with the
 #: stated incentives (SPEC 1c)
 TEST_LABELS = {"per_environment": "free-utility-per-environment", "shared": "shared-utility"}

@@ -5,6 +5,7 @@ import argparse
 
 from llmas.tasks import task_names
 
+from ..audit.analysis import POWER_N
 from .options import (
     CommandError,
     add_backend,
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--samples", type=positive_int, default=5, help="sampled replies per prompt (sampling mode)")
     g.add_argument("--n-boot", type=nonnegative_int, default=100,
                    help="bootstrap replications of the NIAS/NIAC margin (0: none)")
-    g.add_argument("--power-n", type=nonnegative_int, default=100,
+    g.add_argument("--power-n", type=nonnegative_int, default=POWER_N,
                    help="random kernel sets per null for the power of the NIAS/NIAC test (how often random "
                         "answers of the same shape fail it; seeded from --seed); 0: skip")
     g.add_argument("--n-sim", type=positive_int, default=200,
