@@ -32,13 +32,15 @@ def plot_series(results, path) -> Path:
     keys = [("inflation", "annual price inflation"), ("unemployment", "unemployment rate"),
             ("real_gdp_growth", "real GDP growth"), ("wage_inflation", "wage inflation")]
     for ax, (k, title) in zip(axes.ravel(), keys, strict=False):
-        for r in results:
+        for i, r in enumerate(results):
             v = getattr(r.annual(), k)
             # A series with one finite value would draw nothing as a line: always mark the points.
-            ax.plot(np.arange(1, v.size + 1), v, alpha=0.6, lw=1, marker="o", ms=3)
+            ax.plot(np.arange(1, v.size + 1), v, alpha=0.6, lw=1, marker="o", ms=3, label=f"seed {i}")
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(title)
         ax.set_xlabel("year")
+    if len(results) <= 10:
+        axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"{results[0].policy.get('name')} households, {len(results)} seed(s)")
     return _save(plt, fig, path)
 
@@ -49,14 +51,18 @@ def plot_curve(fit, path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4.5))
     x, y = np.asarray(fit.x), np.asarray(fit.y)
     if x.size:
-        ax.scatter(x, y, c=np.asarray(fit.seed_index), cmap="viridis", s=14, alpha=0.8)
+        seeds = np.asarray(fit.seed_index)
+        for i, sd in enumerate(np.unique(seeds)):
+            m = seeds == sd
+            ax.scatter(x[m], y[m], color=plt.cm.viridis(i / max(len(np.unique(seeds)) - 1, 1)), s=14, alpha=0.8,
+                       label=f"seed {int(sd)}" if len(np.unique(seeds)) <= 10 else None)
         if np.isfinite(fit.slope) and np.isfinite(fit.r) and np.isfinite(fit.p_value):
             xs = np.linspace(x.min(), x.max(), 50)
             ax.plot(xs, fit.intercept + fit.slope * xs, "r-",
                     label=f"r = {fit.r:+.2f} (p = {fit.p_value:.2g})")
-            ax.legend()
         elif x.size < 4:
             ax.text(0.5, 0.95, f"{x.size} point(s): too few for a fit", transform=ax.transAxes, ha="center", va="top")
+        ax.legend(fontsize=7)
     else:
         ax.text(0.5, 0.5, "no finite points", transform=ax.transAxes, ha="center")
     ax.set_xlabel(fit.x_name)
