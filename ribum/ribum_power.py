@@ -81,7 +81,10 @@ def _wilson(k: int, n: int, level: float) -> tuple[float, float]:
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the Wilson interval touches 0 (1) exactly when k = 0 (k = n); say so without round-off
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
 
 
 def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
