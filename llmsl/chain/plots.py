@@ -6,21 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..figures import pyplot, save_figure
 
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _plt().close(fig)
-    return path
+_plt = pyplot
+_save = save_figure
 
 
 def plot_herd_times(groups: Sequence[dict], path, *, n_agents: int) -> Path:
