@@ -57,7 +57,7 @@ log = logging.getLogger("llmsl")
 
 #: packages whose versions every report records
 PACKAGES = ("llmsl", "numpy", "scipy", "cvxpy", "highspy", "pandas", "torch", "transformers", "matplotlib",
-            "aiohttp", "httpx")
+            "aiohttp")
 
 
 # --------------------------------------------------------------------------- plain values
