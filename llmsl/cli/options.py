@@ -107,9 +107,9 @@ def add_backend(parser: argparse.ArgumentParser, *, multi_model: bool = False) -
                    help="overall deadline of one request, connection and every read included (openai; "
                         "default: the backend's, 60 s)")
     g.add_argument("--max-retries", type=nonnegative_int, default=None, metavar="N",
-                   help="retries of a failed request (429, 5xx, time-out, dropped connection; default: 4)")
+                   help="retries of a failed request (429, 5xx, time-out, dropped connection; default: 5)")
     g.add_argument("--max-concurrency", type=positive_int, default=None, metavar="N",
-                   help="requests in flight at once (openai; default: 16)")
+                   help="requests in flight at once (openai; default: 32)")
     g.add_argument("--retry-after-cap", type=nonnegative_float, default=None, metavar="SECONDS",
                    help="longest wait a server's Retry-After may impose before a retry (default: 30 s)")
     g.add_argument("--max-response-mb", type=positive_float, default=None, metavar="MB",
