@@ -367,6 +367,7 @@ def test_plots_mark_single_points_and_never_print_nan(tmp_path, monkeypatch):
     fit = phillips_curve([res])                      # one point: no fit
     plots.plot_curve(fit, tmp_path / "p.png")
     texts = [t.get_text() for ax in figs[-1].axes for t in ax.texts]
-    legends = [ax.get_legend() for ax in figs[-1].axes]
-    assert any("too few" in t for t in texts) and all(lg is None for lg in legends)
-    assert not any("nan" in t for t in texts)
+    legend_texts = [t.get_text() for ax in figs[-1].axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert any("too few" in t for t in texts)
+    assert legend_texts == ["seed 0"]  # the seed is named; no fitted line, so no "r = nan" entry
+    assert not any("nan" in t for t in texts + legend_texts)
