@@ -5,11 +5,11 @@ import argparse
 
 from llmas.tasks import task_names
 
-from ..audit.analysis import POWER_N
 from .options import (
     CommandError,
     add_backend,
     add_common,
+    add_test_statistics,
     backend_from_args,
     nonnegative_int,
     positive_int,
@@ -32,13 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="logprobs: exact choice probabilities from token log-probabilities; sampling: sampled JSON "
                         "replies, parsed; auto: exact where the backend allows (default)")
     g.add_argument("--samples", type=positive_int, default=5, help="sampled replies per prompt (sampling mode)")
-    g.add_argument("--n-boot", type=nonnegative_int, default=100,
-                   help="bootstrap replications of the NIAS/NIAC margin (0: none)")
-    g.add_argument("--power-n", type=nonnegative_int, default=POWER_N,
-                   help="random kernel sets per null for the power of the NIAS/NIAC test (how often random "
-                        "answers of the same shape fail it; seeded from --seed); 0: skip")
-    g.add_argument("--n-sim", type=positive_int, default=200,
-                   help="random subjects per subject for Bronars' power (budget)")
+    add_test_statistics(g, n_boot=100)
     g.add_argument("--choice-rule", choices=["mean", "mode"], default="mean",
                    help="budget choice from the exact share distribution: its mean or its mode")
     add_backend(parser, multi_model=True)

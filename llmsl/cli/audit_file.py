@@ -5,8 +5,7 @@ import argparse
 
 from llmas.tasks import task_names
 
-from ..audit.analysis import POWER_N
-from .options import add_common, nonnegative_int, positive_int
+from .options import add_common, add_test_statistics
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,13 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--environment-column", default=None,
                    help="column naming the decision problem of each answer; a name the file lacks is an error "
                         "(default: 'environment' when the file has it, else one environment)")
-    g.add_argument("--n-boot", type=nonnegative_int, default=200,
-                   help="bootstrap replications of the margin (0: none)")
-    g.add_argument("--power-n", type=nonnegative_int, default=POWER_N,
-                   help="random kernel sets per null for the power of the NIAS/NIAC test (how often random "
-                        "answers of the same shape fail it; seeded from --seed); 0: skip")
-    g.add_argument("--n-sim", type=positive_int, default=200,
-                   help="random subjects per subject for Bronars' power (budget)")
+    add_test_statistics(g, n_boot=200)
     add_common(parser, "audit-file")
 
 

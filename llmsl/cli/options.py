@@ -77,6 +77,19 @@ def add_common(parser: argparse.ArgumentParser, command: str, *, seed: bool = Tr
     g.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
 
 
+def add_test_statistics(group: argparse._ArgumentGroup, *, n_boot: int) -> None:
+    """``--n-boot``, ``--power-n`` and ``--n-sim``: the resampling sizes of the audit's tests."""
+    from ..audit.analysis import POWER_N
+
+    group.add_argument("--n-boot", type=nonnegative_int, default=n_boot,
+                       help=f"bootstrap replications of the NIAS/NIAC margin (0: none; default: {n_boot})")
+    group.add_argument("--power-n", type=nonnegative_int, default=POWER_N,
+                       help="random kernel sets per null for the power of the NIAS/NIAC test (how often random "
+                            "answers of the same shape fail it; seeded from --seed); 0: skip")
+    group.add_argument("--n-sim", type=positive_int, default=200,
+                       help="random subjects per subject for Bronars' power (budget)")
+
+
 def add_backend(parser: argparse.ArgumentParser, *, multi_model: bool = False) -> None:
     """The options that choose and tune the model backend.
 
