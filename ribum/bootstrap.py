@@ -27,7 +27,7 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
     Multinomial(n_kx, p_hat_k(.|x)) (the nonparametric bootstrap of the
     responses), and re-solves the max-margin LP of :func:`ribum.check_ribum`
     (the stacked sparse matrix is filled from a pattern built once and solved by
-    HiGHS directly, without recompiling).
+    HiGHS or Clarabel directly, without recompiling: :meth:`ribum.inattention.RibumLP.solve_direct`).
 
     What is tested. The normalised LP always admits constant utilities with
     m = 0, so m* >= 0 for every kernel: "inconsistent" is the boundary m* = 0
@@ -110,14 +110,14 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
     tau_n = np.sqrt(n.sum())
     tau_b = np.sqrt(b_size.sum())
     lp = SharedRibumLP(K, X, A, rest[0], max_scale=max_scale) if mode == "shared" else RibumLP(K, X, A)
-    m_hat, *_, method = lp.solve_highs(p_hat, pi)
-    # solve_highs falls back from interior point to simplex on a degenerate
+    m_hat, *_, method = lp.solve_direct(p_hat, pi)
+    # solve_direct falls back to another solver or method on a degenerate
     # resample; count the fallbacks so that the result says how it was solved.
     n_fallback = int(bool(lp.attempts))
     margins = np.empty(n_boot)
     for i in range(n_boot):
         sample = rng.multinomial(b_size, p_hat)
-        margins[i] = lp.solve_highs(sample / b_size[..., None], pi)[0]
+        margins[i] = lp.solve_direct(sample / b_size[..., None], pi)[0]
         n_fallback += bool(lp.attempts)
     stat = tau_b * (margins - m_hat)
     pvalue = (1 + np.count_nonzero(stat >= tau_n * m_hat)) / (1 + n_boot)
@@ -135,8 +135,7 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         n_boot=n_boot,
         seed=seed if isinstance(seed, (int, type(None))) else None,
         resample_exponent=resample_exponent,
-        solver="HiGHS (scipy.optimize.linprog, interior point)"
-        + (f"; {n_fallback} of {n_boot + 1} solves fell back from interior point" if n_fallback else ""),
+        solver=method + (f"; {n_fallback} of {n_boot + 1} solves fell back to another method" if n_fallback else ""),
         utilities_mode=mode,
         notes=notes,
     )

@@ -120,7 +120,7 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
         attention responds to the environments rather than on the amount of it.
 
     The LP's sparsity pattern is built once; each draw only refills its values
-    and goes straight to HiGHS (:meth:`ribum.inattention.RibumLP.solve_highs`).
+    and goes straight to the solver (:meth:`ribum.inattention.RibumLP.solve_direct`).
 
     Parameters
     ----------
@@ -174,7 +174,7 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
     X = pi.size
     lp: RibumLP = (SharedRibumLP(K, X, A, rest[0], max_scale=max_scale) if mode == "shared"
                    else RibumLP(K, X, A))
-    observed = lp.solve_highs(p, pi)[0]
+    observed = lp.solve_direct(p, pi)[0]
     target = np.asarray(mutual_information(p, pi)) if null == "matched" else None
     margins = np.empty(n)
     n_unmatched = 0
@@ -186,7 +186,7 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
             for k in range(K):
                 draw[k], ok = matched_kernel(rng, pi, A, float(target[k]))
                 n_unmatched += not ok
-        margins[i] = lp.solve_highs(draw, pi)[0]
+        margins[i] = lp.solve_direct(draw, pi)[0]
     n_fail = int(np.count_nonzero(margins <= tol))
     lo, hi = (_wilson if interval == "wilson" else _clopper_pearson)(n_fail, n, level)
     if n_unmatched:

@@ -342,6 +342,52 @@ def test_solve_highs_falls_back_from_interior_point(monkeypatch):
     assert method.startswith("HiGHS highs-ds") and "simulated numerical difficulties" in method
 
 
+def _noisy_identity(K: int, seed: int = 0) -> np.ndarray:
+    """K noisy-identity raters (6 states, 6 actions) estimated from 20 answers per state."""
+    rng = np.random.default_rng(seed)
+    kern = np.empty((K, 6, 6))
+    for k in range(K):
+        acc = rng.uniform(0.4, 0.9)
+        p = np.full((6, 6), (1 - acc) / 5) + np.eye(6) * (acc - (1 - acc) / 5)
+        kern[k] = [np.bincount(rng.choice(6, size=20, p=row), minlength=6) for row in p]
+    return kern / kern.sum(axis=2, keepdims=True)
+
+
+def test_solve_direct_clarabel_matches_highs_on_a_large_lp():
+    """Above CLARABEL_FROM_ROWS the LP goes to Clarabel; its optimum is HiGHS's, and check_ribum says so."""
+    from ribum.inattention import CLARABEL_FROM_ROWS, RibumLP
+
+    k = _noisy_identity(20)
+    pi = np.full(6, 1 / 6)
+    lp = RibumLP(*k.shape)
+    assert lp.n_rows >= CLARABEL_FROM_ROWS
+    m_c, util, kappa, status, method = lp.solve_direct(k, pi)
+    assert method.startswith("Clarabel") and status == "optimal"
+    m_h = RibumLP(*k.shape).solve_highs(k, pi)[0]
+    assert m_c == pytest.approx(m_h, abs=1e-7) and m_c > 0.01
+    res = ribum.check_ribum(k, pi)
+    assert res.solver == "CLARABEL" and res.margin == pytest.approx(m_h, abs=1e-7)
+    assert_constraints_hold(k, pi, res)
+    # below the threshold HiGHS answers
+    small = RibumLP(3, 6, 6)
+    assert small.n_rows < CLARABEL_FROM_ROWS and small.solve_direct(k[:3], pi)[4].startswith("HiGHS")
+
+
+def test_solve_direct_falls_back_to_highs_when_clarabel_fails(monkeypatch):
+    from ribum.inattention import RibumLP
+
+    def clarabel_fails(self, *args, **kwargs):
+        raise ValueError("RIBUM LP (Clarabel): status NumericalError (simulated)")
+
+    monkeypatch.setattr(RibumLP, "solve_clarabel", clarabel_fails)
+    k = _noisy_identity(19, seed=1)
+    pi = np.full(6, 1 / 6)
+    lp = RibumLP(*k.shape)
+    m, *_, method = lp.solve_direct(k, pi)
+    assert method.startswith("HiGHS") and "simulated" in method and lp.attempts
+    assert m == pytest.approx(RibumLP(*k.shape).solve_highs(k, pi)[0], abs=1e-9)
+
+
 # ----------------------------------------------------------------------------- hostile input (issue 12, item 7)
 
 

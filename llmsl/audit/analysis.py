@@ -134,7 +134,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
                 idx = rng.choice(cells[k][x], size=len(cells[k][x]), replace=True)
                 kern[k, x] = item_probs[idx].mean(axis=0)
         kern /= kern.sum(axis=2, keepdims=True)
-        margins[b] = lp.solve_highs(kern, prior)[0]
+        margins[b] = lp.solve_direct(kern, prior)[0]
         mi[b] = [mutual_information(kern[k], prior) for k in range(n_envs)]
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
