@@ -19,7 +19,8 @@ __all__ = ["bootstrap_ribum"]
 
 def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: float = 0.95,
                     resample_exponent: float | None = 0.6, tol: float = TOL, incentives=None,
-                    utilities: str = "per_environment", max_scale: float = 10.0) -> BootstrapResult:
+                    utilities: str = "per_environment", max_scale: float = 10.0,
+                    callback=None) -> BootstrapResult:
     """Bootstrap distribution of the RIBUM margin m* and a test of consistency.
 
     The point estimate is p_hat_k(a|x) = n_kxa / n_kx. Each resample draws, for
@@ -72,6 +73,10 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         The test to bootstrap, as in :func:`ribum.check_ribum` (default: the
         per-environment test; ``utilities="shared"`` with known incentives
         bootstraps the shared-utility test).
+    callback : callable or None
+        Called as ``callback(i, n_boot)`` after resample ``i`` (1-based), for
+        progress bars: each resample solves one LP, which takes seconds from
+        about 30 environments on.
 
     States with prior 0 are dropped (``notes`` says so). Margins are never
     negative (m* >= 0 exactly), and the interval is intersected with [0, inf).
@@ -119,6 +124,8 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
         sample = rng.multinomial(b_size, p_hat)
         margins[i] = lp.solve_direct(sample / b_size[..., None], pi)[0]
         n_fallback += bool(lp.attempts)
+        if callback is not None:
+            callback(i + 1, n_boot)
     stat = tau_b * (margins - m_hat)
     pvalue = (1 + np.count_nonzero(stat >= tau_n * m_hat)) / (1 + n_boot)
     alpha = 1.0 - level

@@ -98,7 +98,7 @@ def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
 
 def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "uniform", *, level: float = 0.95,
                 interval: str = "wilson", incentives=None, utilities: str = "per_environment",
-                max_scale: float = 10.0, tol: float = TOL) -> RibumPowerResult:
+                max_scale: float = 10.0, tol: float = TOL, callback=None) -> RibumPowerResult:
     r"""Power of the RIBUM test: P(random kernels of the same shape fail it), with a Monte Carlo interval.
 
     Draws ``n`` sets of K kernels (X x A, the observed shape) under the null,
@@ -141,6 +141,9 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
         Clopper-Pearson interval).
     incentives, utilities, max_scale, tol
         The test's options, as in :func:`ribum.check_ribum`.
+    callback : callable or None
+        Called as ``callback(i, n)`` after draw ``i`` (1-based), for progress
+        bars: each draw solves one LP.
 
     Returns
     -------
@@ -187,6 +190,8 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
                 draw[k], ok = matched_kernel(rng, pi, A, float(target[k]))
                 n_unmatched += not ok
         margins[i] = lp.solve_direct(draw, pi)[0]
+        if callback is not None:
+            callback(i + 1, n)
     n_fail = int(np.count_nonzero(margins <= tol))
     lo, hi = (_wilson if interval == "wilson" else _clopper_pearson)(n_fail, n, level)
     if n_unmatched:

@@ -105,7 +105,7 @@ def _env_informative(entry: dict[str, Any], exact: bool) -> bool:
 
 
 def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_envs: int, *,
-                   n_boot: int, seed: int, incentives=None) -> dict[str, Any]:
+                   n_boot: int, seed: int, incentives=None, callback=None) -> dict[str, Any]:
     """Bootstrap of the RIBUM margin over the texts (exact-probability audits).
 
     With exact probabilities the only sampling variability is which texts the
@@ -113,7 +113,8 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     replacement, average their exact action distributions into kernels and
     re-solve the LP (the shared-utility LP when ``incentives`` (K, X, A) are given).
 
-    item_probs : (n_items, A); item_env, item_state : (n_items,) ints.
+    item_probs : (n_items, A); item_env, item_state : (n_items,) ints. ``callback(i, n_boot)``, if
+    given, is called after each resample (progress bars).
     """
     from ribum.inattention import TOL, RibumLP, SharedRibumLP
 
@@ -136,6 +137,8 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
         kern /= kern.sum(axis=2, keepdims=True)
         margins[b] = lp.solve_direct(kern, prior)[0]
         mi[b] = [mutual_information(kern[k], prior) for k in range(n_envs)]
+        if callback is not None:
+            callback(b + 1, n_boot)
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
         "test": "per_environment" if incentives is None else "shared",
@@ -148,12 +151,13 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     }
 
 
-def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None) -> dict[str, Any]:
+def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None, callback=None) -> dict[str, Any]:
     """:func:`ribum.bootstrap_ribum` on sampled action counts (K, X, A) (shared test with ``incentives``)."""
     import ribum
 
     opts: dict[str, Any] = {} if incentives is None else {"incentives": incentives, "utilities": "shared"}
-    res = ribum.bootstrap_ribum(np.rint(counts).astype(int), n_boot=n_boot, seed=seed, prior=prior, **opts)
+    res = ribum.bootstrap_ribum(np.rint(counts).astype(int), n_boot=n_boot, seed=seed, prior=prior,
+                                callback=callback, **opts)
     return {"kind": "response bootstrap (ribum.bootstrap_ribum: responses resampled per state)",
             "test": "per_environment" if incentives is None else "shared",
             "n_boot": int(n_boot), "seed": int(seed),
@@ -164,7 +168,8 @@ def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None) 
             "p_value": float(res.pvalue)}
 
 
-def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=None) -> dict[str, Any]:
+def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=None,
+                callback=None) -> dict[str, Any]:
     r"""Power of the audit's RIBUM tests: how often random kernels of the same shape fail them.
 
     For each test (``per_environment``; also ``shared`` when ``incentives``
@@ -181,7 +186,8 @@ def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=N
     Returns a dict: ``n``, ``seed``, ``level``, ``low_power_below`` (0.5),
     ``high_power_from`` (0.8) and ``tests[test][null]``
     (:meth:`ribum.RibumPowerResult.to_dict`: ``power``, ``ci``, ``n_fail``,
-    null ``margins``, ``statement``...).
+    null ``margins``, ``statement``...). ``callback(i, n)``, if given, is called after every draw of
+    every (test, null) (progress bars).
 
     Example
     -------
@@ -204,7 +210,7 @@ def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=N
         out["tests"][test] = {}
         for null in ("uniform", "matched"):
             res = ribum.ribum_power(kernels, prior, n=n, seed=np.random.default_rng(next(streams)), null=null,
-                                    **opts)
+                                    callback=callback, **opts)
             d = to_jsonable(res.to_dict())
             d.pop("seed", None)  # a Generator here: the block's seed and stream rule say where it came from
             out["tests"][test][null] = d
@@ -266,9 +272,44 @@ def _lp_entry(res, K: int) -> dict[str, Any]:
     return out
 
 
+def _resampling_blocks(out: dict[str, Any], kernels, prior, counts, *, exact: bool, item_probs, item_env,
+                       item_state, n_boot: int, seed: int, n_info_samples: int, delta, power_n: int,
+                       tests: dict[str, Any], callback) -> None:
+    """The bootstrap, informativeness and power blocks of :func:`ribum_analysis`, written into ``out``."""
+    K = kernels.shape[0]
+    if n_boot > 0:
+        try:
+            if item_probs is not None:
+                out["bootstrap"] = text_bootstrap(np.asarray(item_probs), np.asarray(item_env),
+                                                  np.asarray(item_state), prior, kernels.shape[1], K,
+                                                  n_boot=n_boot, seed=seed, incentives=delta, callback=callback)
+            else:
+                out["bootstrap"] = counts_bootstrap(counts, prior, n_boot=n_boot, seed=seed, incentives=delta,
+                                                    callback=callback)
+        except ValueError as exc:
+            warnings.warn(f"bootstrap skipped: {exc}", RuntimeWarning, stacklevel=3)
+            out["bootstrap"] = {"skipped": str(exc)}
+    boot = out.get("bootstrap") or {}
+    out["informativeness"] = informativeness_block(counts, prior, kernels, exact=exact, n_samples=n_info_samples,
+                                                   seed=seed, mi_boot=boot.get("mi_bits"))
+    for e in out["informativeness"]:
+        e["informative"] = _env_informative(e, exact)
+    out["uninformative_bits"] = UNINFORMATIVE_BITS
+    out["informative"] = any(e["informative"] for e in out["informativeness"])
+    if power_n > 0:
+        block = power_block(kernels, prior, n=power_n, seed=seed, incentives=delta, callback=callback)
+        for name, entry in tests.items():
+            entry["power"] = block["tests"][name]
+            entry["power_sentence"] = power_sentence(block, name, entry["passed"], kernels.shape)
+        block["test"] = out["test"]
+        block["sentence"] = tests[out["test"]]["power_sentence"]
+        out["power"] = block
+
+
 def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item_env=None,
                    item_state=None, n_boot: int = 100, seed: int = 0, n_info_samples: int = 2000,
-                   env_names=None, incentives=None, power_n: int = POWER_N) -> dict[str, Any]:
+                   env_names=None, incentives=None, power_n: int = POWER_N,
+                   progress: bool = False) -> dict[str, Any]:
     r"""NIAS/NIAC verdict, its power, bootstrap and informativeness of one set of kernels.
 
     Parameters
@@ -290,6 +331,8 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         paper's test, for reproduction).
     power_n : Monte Carlo draws per null for the power of each test
         (:func:`power_block`, seeded from ``seed``); 0 skips the power.
+    progress : draw one progress bar (stderr) over the LP re-solves of the
+        bootstrap and the power, the long part from about 30 environments on.
 
     Returns
     -------
@@ -349,32 +392,17 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
                             "distinct posteriors (the quadratic scoring rule r(x, a) = 2 p(x|a) - sum_y p(y|a)^2 "
                             "rationalizes them), so a pass here is weak evidence; it fails only when two "
                             "actions reveal the same posterior")
-    if n_boot > 0:
-        try:
-            if item_probs is not None:
-                out["bootstrap"] = text_bootstrap(np.asarray(item_probs), np.asarray(item_env),
-                                                  np.asarray(item_state), prior, kernels.shape[1], K,
-                                                  n_boot=n_boot, seed=seed, incentives=delta)
-            else:
-                out["bootstrap"] = counts_bootstrap(counts, prior, n_boot=n_boot, seed=seed, incentives=delta)
-        except ValueError as exc:
-            warnings.warn(f"bootstrap skipped: {exc}", RuntimeWarning, stacklevel=2)
-            out["bootstrap"] = {"skipped": str(exc)}
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n_boot + 2 * power_n * len(tests), desc="RIBUM bootstrap and power", unit="LP",
+               disable=not progress)
+    try:
+        _resampling_blocks(out, kernels, prior, counts, exact=exact, item_probs=item_probs, item_env=item_env,
+                           item_state=item_state, n_boot=n_boot, seed=seed, n_info_samples=n_info_samples,
+                           delta=delta, power_n=power_n, tests=tests, callback=lambda i, n: bar.update(1))
+    finally:
+        bar.close()
     boot = out.get("bootstrap") or {}
-    out["informativeness"] = informativeness_block(counts, prior, kernels, exact=exact, n_samples=n_info_samples,
-                                                   seed=seed, mi_boot=boot.get("mi_bits"))
-    for e in out["informativeness"]:
-        e["informative"] = _env_informative(e, exact)
-    out["uninformative_bits"] = UNINFORMATIVE_BITS
-    out["informative"] = any(e["informative"] for e in out["informativeness"])
-    if power_n > 0:
-        block = power_block(kernels, prior, n=power_n, seed=seed, incentives=delta)
-        for name, entry in tests.items():
-            entry["power"] = block["tests"][name]
-            entry["power_sentence"] = power_sentence(block, name, entry["passed"], kernels.shape)
-        block["test"] = test
-        block["sentence"] = tests[test]["power_sentence"]
-        out["power"] = block
     names = list(env_names) if env_names is not None else [str(k) for k in range(K)]
     # Why the actions count as uninformative, with the numbers: an environment
     # is uninformative either by I(X;A) below the cut or (sampled answers) by a

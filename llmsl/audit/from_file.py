@@ -35,7 +35,8 @@ REPLY_COLUMNS = ("reply", "response", "output", "completion")
 def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_column: str | None = None,
                action_column: str | None = None, state_column: str = "state",
                environment_column: str | None = None, n_boot: int = 200, seed: int = 0,
-               n_sim: int = 200, format: str | None = None, power_n: int | None = None):
+               n_sim: int = 200, format: str | None = None, power_n: int | None = None,
+               progress: bool = False):
     """Run the audit analysis of ``task`` on the answers in ``path``.
 
     Parameters
@@ -50,6 +51,7 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
     n_boot : bootstrap replications of the margin (:func:`ribum.bootstrap_ribum`).
     power_n : random kernel sets per null for the power of the NIAS/NIAC test
         (:func:`llmsl.audit.analysis.power_block`; 0 skips it, ``None`` the default).
+    progress : a progress bar (stderr) over the LP re-solves of the bootstrap and the power.
 
     Returns
     -------
@@ -158,7 +160,7 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
         kernels = counts / counts.sum(axis=2, keepdims=True)
         prior = np.bincount(states, minlength=X) / len(states)
         res = ribum_analysis(kernels, prior, counts, exact=False, n_boot=n_boot, seed=seed,
-                             env_names=env_labels, power_n=power_n)
+                             env_names=env_labels, power_n=power_n, progress=progress)
         res["environments"] = env_labels
         res["items"] = {"state": states.tolist(), "environment": env_of_row, "action": actions}
         params.update(reply_column=reply_column, action_column=action_column, power_n=power_n,

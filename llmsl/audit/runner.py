@@ -237,7 +237,7 @@ def _run_ribum(t: Task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, 
     incentives = _task_incentives(t, env_names)
     results = ribum_analysis(kernels, prior, counts, exact=exact, item_probs=item_probs, item_env=item_env,
                              item_state=item_state, n_boot=n_boot, seed=seed, env_names=env_names,
-                             incentives=incentives, power_n=power_n)
+                             incentives=incentives, power_n=power_n, progress=progress)
     results["environments"] = env_names
     results["items"] = {"ids": [corpus.ids[i] for _, i in items], "environment": item_env.tolist(),
                         "state": item_state.tolist(), **item_detail}

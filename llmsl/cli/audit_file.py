@@ -5,7 +5,7 @@ import argparse
 
 from llmas.tasks import task_names
 
-from .options import add_common, add_test_statistics
+from .options import add_common, add_test_statistics, show_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,4 +32,4 @@ def run(args: argparse.Namespace):
     return audit_file(args.file, args.task, reply_column=args.reply_column, action_column=args.action_column,
                       state_column=args.state_column, environment_column=args.environment_column,
                       n_boot=args.n_boot, seed=args.seed, n_sim=args.n_sim, format=args.format,
-                      power_n=args.power_n)
+                      power_n=args.power_n, progress=show_progress(args))
