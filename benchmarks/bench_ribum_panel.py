@@ -7,7 +7,7 @@ Cases (GARP + CCEI for every subject):
 * 1,000 x 100 x 5, target <= 0.5x;
 * identical GARP verdicts and CCEI equal within 1e-9;
 * peak resident memory of ``ribum.analyze`` on 100,000 x 25 x 2 (target < 2 GB),
-  measured in a fresh subprocess (``ru_maxrss``, data generation included).
+  measured in a fresh subprocess (``VmHWM``, data generation included).
 
 Each size runs at two noise levels of the multiplicative demand noise (0.1: few
 violations; 0.5: most subjects violate). PrefGraph is not a project dependency:
@@ -17,15 +17,18 @@ install it in a separate environment and point this script at that interpreter,
     python benchmarks/bench_ribum_panel.py --prefgraph-python /tmp/pgvenv/bin/python
 
 Both sides are timed as the best of ``--repeat`` warm runs on the same data in
-the same run: ribum on the (N, T, G) arrays (and, second column, on a list of
-(p, x) pairs), PrefGraph's ``Engine(metrics=["garp", "ccei"]).analyze_arrays`` on
-the list of pairs it takes. Prints a table and writes
+the same run: ribum on the (N, T, G) arrays (default: one thread), on a list of
+(p, x) pairs, and on the arrays with ``n_jobs=2`` (PrefGraph's Rust engine runs
+Rayon threads); PrefGraph's
+``Engine(metrics=["garp", "ccei"]).analyze_arrays`` on the list of pairs it takes.
+Every row also records the 1-minute load average. Prints a table and writes
 benchmarks/bench_ribum_panel.json.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -58,15 +61,29 @@ import resource, sys, time, json, numpy as np
 import ribum
 sys.path.insert(0, sys.argv[2])
 from bench_ribum_panel import make_panel
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_mb():
+    # VmHWM: this process's own peak (ru_maxrss survives exec, so it can report the parent's).
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+base = peak_mb()
 p, x = make_panel(int(sys.argv[1]), 25, 2, noise=0.5)
-data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+data = peak_mb()
 t0 = time.perf_counter()
 df = ribum.analyze((p, x), metrics=["garp", "ccei"])
 t = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": t, "rss_after_import_mb": base / 1024, "rss_with_data_mb": data / 1024,
-                  "peak_rss_mb": peak / 1024, "n_fail": int((~df["garp"]).sum())}))
+peak = peak_mb()
+print(json.dumps({"seconds": t, "rss_after_import_mb": base, "rss_with_data_mb": data,
+                  "peak_rss_mb": peak, "n_fail": int((~df["garp"]).sum())}))
 """
 
 
@@ -94,6 +111,8 @@ def run_case(N, T, G, noise, args):
     p, x = make_panel(N, T, G, noise=noise)
     ribum.analyze((p[:10], x[:10]))  # warm-up
     t_arr, df = _best(lambda: ribum.analyze((p, x), metrics=["garp", "ccei"]), args.repeat)
+    t_two, df2 = _best(lambda: ribum.analyze((p, x), metrics=["garp", "ccei"], n_jobs=2), args.repeat)
+    assert df2.equals(df)
     pairs = [(p[i], x[i]) for i in range(N)]
     t_list, _ = _best(lambda: ribum.analyze(pairs, metrics=["garp", "ccei"]), args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,11 +131,13 @@ def run_case(N, T, G, noise, args):
     return {
         "N": N, "T": T, "G": G, "noise": noise,
         "n_fail_garp": int((~ours_garp).sum()),
-        "ribum_arrays_s": t_arr, "ribum_list_s": t_list, "prefgraph_s": pg["seconds"],
+        "ribum_arrays_s": t_arr, "ribum_list_s": t_list, "ribum_two_threads_s": t_two, "prefgraph_s": pg["seconds"],
         "ratio_arrays": t_arr / pg["seconds"], "ratio_list": t_list / pg["seconds"],
+        "ratio_two_threads": t_two / pg["seconds"],
         "verdicts_identical": bool(np.array_equal(ours_garp, pg_garp)),
         "n_verdicts_differ": int(np.count_nonzero(ours_garp != pg_garp)),
         "ccei_max_abs_diff": float(np.max(np.abs(ours_ccei - pg_ccei))),
+        "load_average_1min": os.getloadavg()[0],
     }
 
 
@@ -134,8 +155,9 @@ def main():
             print(f"N={N:>6} T={T:>3} G={G} noise={noise}: fail {row['n_fail_garp']:>5}  "
                   f"ribum {row['ribum_arrays_s']:6.3f} s (list {row['ribum_list_s']:6.3f} s)  "
                   f"PrefGraph {row['prefgraph_s']:6.3f} s  ratio {row['ratio_arrays']:.2f} "
-                  f"(list {row['ratio_list']:.2f})  verdicts identical {row['verdicts_identical']}  "
-                  f"max |dCCEI| {row['ccei_max_abs_diff']:.2e}", flush=True)
+                  f"(list {row['ratio_list']:.2f}, 2 threads {row['ratio_two_threads']:.2f})  "
+                  f"verdicts identical {row['verdicts_identical']}  "
+                  f"max |dCCEI| {row['ccei_max_abs_diff']:.2e}  load {row['load_average_1min']:.2f}", flush=True)
     out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(args.memory_n), str(Path(__file__).parent)],
                          capture_output=True, text=True)
     if out.returncode != 0:

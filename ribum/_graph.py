@@ -231,3 +231,119 @@ def popcount_sum(B: np.ndarray, axis) -> np.ndarray:
         return np.bitwise_count(B).sum(axis=axis, dtype=np.int64)
     bytes_ = np.ascontiguousarray(B).view(np.uint8).reshape(*B.shape, 8)
     return _POPCOUNT8[bytes_].sum(axis=-1, dtype=np.int64).sum(axis=axis, dtype=np.int64)
+
+
+def _pack_nodes(M: np.ndarray) -> np.ndarray:
+    """Pack the last axis of boolean (..., T) into little-endian uint64 words (..., ceil(T / 64))."""
+    T = M.shape[-1]
+    nw = (T + 63) // 64
+    buf = np.zeros((*M.shape[:-1], nw * 8), dtype=np.uint8)
+    buf[..., : (T + 7) // 8] = np.packbits(M, axis=-1, bitorder="little")
+    return buf.view("<u8")
+
+
+def _unpack_nodes(B: np.ndarray, T: int) -> np.ndarray:
+    """Inverse of :func:`_pack_nodes`: (..., words) uint64 to (..., T) bool."""
+    bytes_ = np.ascontiguousarray(B).view(np.uint8)
+    return np.unpackbits(bytes_, axis=-1, count=T, bitorder="little").astype(bool)
+
+
+def compact_groups(mask: np.ndarray, max_elements: int = 1 << 22):
+    """Group the rows of a boolean (N, T) node mask by their number of marked nodes.
+
+    Yields ``(rows, nodes, valid)`` for the rows with at least one marked node:
+    ``nodes`` (n, M) lists each row's marked nodes first (ascending), padded with
+    unmarked ones to the group's largest count M, and ``valid`` (n, M) says which
+    entries are marked. Groups are cut so that n * M^2 stays near ``max_elements``.
+    """
+    m = mask.sum(axis=1)
+    rows = np.flatnonzero(m)
+    if rows.size == 0:
+        return
+    order = np.argsort(m[rows], kind="stable")
+    rows, m = rows[order], m[rows][order]
+    i = 0
+    while i < rows.size:
+        cap = m[i:].astype(np.int64) ** 2 * np.arange(1, rows.size - i + 1)
+        j = i + max(1, int(np.searchsorted(cap, max_elements, side="right")))
+        grp = rows[i:j]
+        M = int(m[j - 1])
+        nodes = np.argsort(~mask[grp], axis=1, kind="stable")[:, :M]
+        yield grp, nodes, np.take_along_axis(mask[grp], nodes, axis=1)
+        i = j
+
+
+#: Trimming stops when a level deletes at most 1 / _TRIM_STOP of the live nodes.
+_TRIM_STOP = 32
+#: Graphs of at most this many nodes skip trimming.
+_TRIM_MIN_NODES = 64
+
+
+def cycle_nodes_stack(W: np.ndarray) -> np.ndarray:
+    """Nodes on a directed cycle, for each graph of a stack (N, T, T) (diagonal must be False).
+
+    Exact. Graphs of at most 64 nodes get the bit-packed Warshall closure of
+    :func:`closure_bits` directly. Larger ones are trimmed first: a node without
+    an arc to or from the live nodes lies on no cycle, so such nodes are deleted
+    level by level (bit-packed, all graphs at once; near-acyclic graphs vanish in
+    a few dozen levels). When a level deletes little, the surviving induced
+    subgraphs get the bit-packed Warshall closure of :func:`closure_bits`
+    (compacted and grouped by size when that saves work); a survivor is on a
+    cycle iff it reaches itself. Every cycle lies among the survivors, so the
+    closure there decides it exactly.
+
+    Returns
+    -------
+    on : (N, T) bool
+
+    Example
+    -------
+    >>> W = np.zeros((1, 80, 80), dtype=bool)
+    >>> W[0, np.arange(79), np.arange(1, 80)] = True  # a path 0 -> 1 -> ... -> 79
+    >>> W[0, 50, 40] = True  # closes the cycle 40 -> ... -> 50 -> 40
+    >>> np.flatnonzero(cycle_nodes_stack(W)[0]).tolist() == list(range(40, 51))
+    True
+    """
+    N, T, _ = W.shape
+    on = np.zeros((N, T), dtype=bool)
+    if N == 0 or T < 2:
+        return on
+    if T <= _TRIM_MIN_NODES:
+        return diagonal_bits(closure_bits(W))  # T Warshall steps cost less than the trimming levels
+    R = pack_rows(W)  # (words, N, T): bit s of R[:, n, t] is the arc t -> s
+    nw = R.shape[0]
+    active = np.arange(N)
+    alive = np.ones((N, T), dtype=bool)
+    n_alive = N * T
+    zero = np.uint64(0)
+    while True:
+        A = np.ascontiguousarray(_pack_nodes(alive).T)  # (words, n)
+        out = np.zeros(alive.shape, dtype=np.uint64)
+        inn = np.empty((nw, alive.shape[0]), dtype=np.uint64)
+        mask = np.negative(alive, dtype=np.uint64)  # all ones on live rows
+        for w in range(nw):
+            out |= R[w] & A[w][:, None]
+            inn[w] = np.bitwise_or.reduce(R[w] & mask, axis=1)
+        new = alive & (out != zero) & _unpack_nodes(inn.T, T)
+        left = int(np.count_nonzero(new))
+        removed, n_alive, alive = n_alive - left, left, new
+        keep = alive.any(axis=1)
+        if not keep.any():
+            return on
+        if 4 * np.count_nonzero(keep) < 3 * keep.size:
+            active, alive, R = active[keep], alive[keep], np.ascontiguousarray(R[:, keep])
+        if removed * _TRIM_STOP <= n_alive:
+            break  # a fixed point, or slow progress: Warshall on the survivors
+    if n_alive * 4 >= 3 * alive.size:
+        # Most nodes survive: the survivors' graphs in place, without compaction.
+        sub = W[active] & alive[:, :, None] & alive[:, None, :]
+        on[active] = diagonal_bits(closure_bits(sub)) & alive
+        return on
+    for grp, nodes, valid in compact_groups(alive):
+        g = active[grp]
+        rows_ = (g * T)[:, None] + nodes  # global row of each (graph, node)
+        flat = (rows_ * T)[:, :, None] + nodes[:, None, :]
+        sub = np.take(W.reshape(-1), flat)
+        sub &= valid[:, :, None] & valid[:, None, :]
+        on[g[:, None], nodes] |= diagonal_bits(closure_bits(sub)) & valid
+    return on

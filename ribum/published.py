@@ -13,7 +13,12 @@ abstract confirmed), but the retrievable text did not include the passages
 that state their CCEI figures, so no figure is recorded yet (searched again
 for issue 13 item 4: the stored copies of the PNAS/PMC and arXiv/ar5iv pages
 and of the AER article return only their first pages; secondary summaries
-were not used):
+were not used; searched once more on 2026-11-27 with the ``search`` tool's
+"pages", "docs" and "code" corpora and exact-string look-ups: the stored copies
+of PMC10740389, ar5iv 2305.12763, sciencestack.ai, the authors' column and the
+AER 97(5) scans again show only their opening pages; the only CCEI numbers found
+for Chen et al. were in third-party project notes in public repositories, not in
+the paper's own text, so they are not recorded here):
 
 * Chen, Y., Liu, T. X., Shan, Y. & Zhong, S. (2023). The emergence of economic
   rationality of GPT. Proceedings of the National Academy of Sciences 120(51),
