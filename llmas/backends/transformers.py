@@ -5,13 +5,19 @@ with tokens t_1..t_m (scored as the start of the assistant reply),
 
     l_ic = log P(t_1 | prompt_i) + sum_{j=2..m} log P(t_j | prompt_i, t_1..t_{j-1}),
 
-computed in three batched passes per chunk of prompts: the token prefix shared
-by all prompts (chat template, instruction) once; the rest of each prompt,
-reusing it, reading the next-token distribution at its last token; then the
-later tokens of all choices, packed into one row per prompt as a token trie
-(choices sharing leading tokens share them) under a 4-D attention mask that
-lets each token see the prompt and its own choice's earlier tokens only.  So a
-prompt is encoded once, not once per choice, and its keys/values are not copied.
+computed over a token trie: every sequence the scores need (each prompt, and
+each prompt followed by the leading tokens of each choice) is a path from the
+root, and each node (a distinct token prefix) is computed once, whatever number
+of prompts and choices share it.  The nodes are fed in depth-first order,
+``_ROW_TOKENS`` to a forward pass, under a 4-D attention mask that lets each
+token see its own ancestors only, at position ``depth - 1``; the keys/values
+of ancestors computed in earlier passes are gathered from a store as the past.
+The store outlives the call (up to ``_KV_STORE_BYTES``, least recently used
+nodes evicted first), so a later call reuses every prefix an earlier one
+computed: chains of agents whose prompts extend the previous position's
+history, or questions about the same text, cost only their new tokens.  A
+node's keys/values depend on its token sequence only, so every score is that
+of the unpadded sequence, up to float rounding.
 
 Tokenization at the prompt/choice boundary: the choice's tokens are those that
 ``tokenize(prompt_text + choice)`` adds after ``tokenize(prompt_text)`` when
@@ -28,7 +34,6 @@ every sample is reproducible whatever batch it falls in.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import os
@@ -48,9 +53,13 @@ __all__ = ["TransformersBackend", "default_backend"]
 
 logger = logging.getLogger("llmas")
 
-# Largest (rows x positions x vocabulary) float block of logits materialized at
-# once in the choice pass; chunks of prompts shrink to stay under it (~400 MB).
+# Largest (positions x vocabulary) float block of logits materialized at once in
+# choice scoring (~400 MB); a forward pass reads logits at fewer positions then.
 _LOGIT_BUDGET = 100_000_000
+# Trie nodes (tokens) per forward pass of choice scoring.
+_ROW_TOKENS = 384
+# Keys/values of token prefixes kept between choice_probs calls (see _PrefixStore).
+_KV_STORE_BYTES = 1 << 30
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
@@ -83,14 +92,236 @@ def _hub_revision(model_id: str) -> str | None:
         return None
 
 
-def _common_prefix_len(seqs: list[list[int]]) -> int:
-    first = seqs[0]
-    n = min(len(s) for s in seqs)
-    for i in range(n):
-        t = first[i]
-        if any(s[i] != t for s in seqs):
-            return i
-    return n
+def _cache_layers(cache) -> list[tuple[Any, Any]]:
+    """The (keys, values) of each layer of a ``DynamicCache``, each (batch, heads, positions, head_dim)."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    return list(zip(cache.key_cache, cache.value_cache, strict=True))  # transformers < 4.56
+
+
+def _make_cache(kv: list[tuple[Any, Any]]) -> Any:
+    """A ``DynamicCache`` holding the given per-layer (keys, values) (empty for ``[]``)."""
+    from transformers import DynamicCache
+
+    if not kv:
+        return DynamicCache()
+    if hasattr(DynamicCache, "from_legacy_cache"):  # transformers < 5
+        return DynamicCache.from_legacy_cache(tuple(kv))
+    return DynamicCache(ddp_cache_data=kv)
+
+
+class _PrefixStore:
+    """The keys/values of token prefixes, kept between calls: a token trie whose stored nodes hold them.
+
+    Node 0 is the root (the empty prefix, no token); node ``v`` stands for the
+    token sequence on its path, and its keys/values (one slot of the store, in
+    every layer) are those of its last token at position ``depth[v] - 1`` after
+    all the earlier ones.  They depend on that sequence only, so they serve any
+    later prompt that starts with it, exactly.  Stored nodes are closed under
+    ancestors.  Beyond what the current call needs, at most about
+    ``_KV_STORE_BYTES`` are kept; when the store is full, the nodes used least
+    recently go first (every use of a node is a use of its ancestors, so this
+    keeps the set closed).
+    """
+
+    def __init__(self) -> None:
+        self._new_trie()
+        self.keys: list[Any] = []  # per layer (heads, capacity, head_dim)
+        self.values: list[Any] = []
+        self.used = 0
+        self.slot_node: list[int] = []
+        self.max_slots = 0
+        self.clock = 0
+
+    def _new_trie(self) -> None:
+        self.children: list[dict[int, int]] = [{}]
+        self.parent = [0]
+        self.depth = [0]
+        self.token = [-1]
+        self.slot = [-1]
+        self.stamp = [0]
+
+    @property
+    def capacity(self) -> int:
+        return int(self.keys[0].shape[1]) if self.keys else 0
+
+    def begin_call(self) -> None:
+        """Drop the nodes that hold no keys/values (renumbering the others) and start a new call."""
+        self.clock += 1
+        if all(s >= 0 for s in self.slot[1:]):
+            return
+        old = (self.parent, self.depth, self.token, self.slot, self.stamp)
+        self._new_trie()
+        new_id = {0: 0}
+        for v in range(1, len(old[0])):  # a parent always has a smaller id than its children
+            if old[3][v] < 0:
+                continue
+            p = new_id[old[0][v]]
+            w = new_id[v] = len(self.parent)
+            self.children.append({})
+            self.children[p][old[2][v]] = w
+            self.parent.append(p)
+            self.depth.append(old[1][v])
+            self.token.append(old[2][v])
+            self.slot.append(old[3][v])
+            self.stamp.append(old[4][v])
+            self.slot_node[old[3][v]] = w
+
+    def insert(self, node: int, tokens: list[int]) -> int:
+        """The node of ``tokens`` appended to ``node``'s sequence (creating nodes as needed)."""
+        for t in tokens:
+            child = self.children[node].get(t)
+            if child is None:
+                child = len(self.parent)
+                self.children[node][t] = child
+                self.children.append({})
+                self.parent.append(node)
+                self.depth.append(self.depth[node] + 1)
+                self.token.append(t)
+                self.slot.append(-1)
+                self.stamp.append(0)
+            node = child
+        return node
+
+    def schedule(self, also: set[int]) -> list[int]:
+        """Nodes to compute, in depth-first order: those not stored, and the stored ones in ``also``."""
+        todo = {v for v in range(1, len(self.parent)) if self.slot[v] < 0} | also
+        active = {0}
+        for v in todo:
+            while v not in active:
+                active.add(v)
+                v = self.parent[v]
+        self.clock += 1
+        for v in active:
+            self.stamp[v] = self.clock
+        order: list[int] = []
+        stack = [0]
+        while stack:
+            v = stack.pop()
+            if v in todo:
+                order.append(v)
+            kids = [c for _, c in sorted(self.children[v].items()) if c in active]
+            stack.extend(reversed(kids))
+        return order
+
+    def gather(self, row: list[int]) -> list[int]:
+        """The stored ancestors of the nodes of ``row``, parents before children."""
+        out: list[int] = []
+        seen: set[int] = set()
+        self.clock += 1
+        for v in row:
+            path = []
+            u = self.parent[v]
+            while u and u not in seen and self.slot[u] >= 0:
+                path.append(u)
+                seen.add(u)
+                u = self.parent[u]
+            out.extend(reversed(path))
+        for u in out:
+            self.stamp[u] = self.clock
+        return out
+
+    def past(self, nodes: list[int]) -> Any:
+        """A cache holding the keys/values of ``nodes`` in this order (batch of one)."""
+        import torch
+
+        if not nodes:
+            return _make_cache([])
+        idx = torch.tensor([self.slot[v] for v in nodes], device=self.keys[0].device)
+        return _make_cache([(k.index_select(1, idx)[None], v.index_select(1, idx)[None])
+                            for k, v in zip(self.keys, self.values, strict=True)])
+
+    def reserve(self, n_new: int, rest: list[int]) -> None:
+        """Room for ``n_new`` more slots; when the store is full, keep what the nodes ``rest`` (those
+        still to compute in this call) need: their stored ancestors."""
+        if not self.keys or self.used + n_new <= self.capacity:
+            return
+        if self.used + n_new > self.max_slots:
+            needed: set[int] = set()
+            for v in rest:
+                u = self.parent[v]
+                while u and u not in needed and self.slot[u] >= 0:
+                    needed.add(u)
+                    u = self.parent[u]
+            self._compact(needed)
+        if self.used + n_new > self.capacity:
+            self._grow(self.used + n_new)
+
+    def trim(self) -> None:
+        """After a call: keep at most ``max_slots`` slots (the most recently used nodes)."""
+        if self.keys and (self.used > self.max_slots or self.capacity > self.max_slots):
+            self._compact(set())
+
+    def _compact(self, needed: set[int]) -> None:
+        """Keep ``needed`` and the most recently used other nodes (whole stamp groups, up to half the
+        store), in a store of ``max_slots`` slots (more if ``needed`` does not fit)."""
+        import torch
+
+        others = sorted((v for v in self.slot_node if v not in needed), key=lambda v: -self.stamp[v])
+        room = self.max_slots // 2 - len(needed)
+        n_keep = 0
+        while n_keep < len(others) and n_keep < room:
+            s = self.stamp[others[n_keep]]
+            end = n_keep
+            while end < len(others) and self.stamp[others[end]] == s:
+                end += 1
+            if end > room:
+                break
+            n_keep = end
+        keep = sorted(needed, key=lambda v: self.slot[v]) + sorted(others[:n_keep], key=lambda v: self.slot[v])
+        idx = torch.tensor([self.slot[v] for v in keep], dtype=torch.long, device=self.keys[0].device)
+        cap = max(len(keep), min(self.capacity, self.max_slots))
+        for store in (self.keys, self.values):
+            for layer, t in enumerate(store):
+                fresh = torch.empty((t.shape[0], cap, t.shape[2]), dtype=t.dtype, device=t.device)
+                fresh[:, :len(keep)] = t.index_select(1, idx)
+                store[layer] = fresh
+        for v in self.slot_node:
+            self.slot[v] = -1
+        for s, v in enumerate(keep):
+            self.slot[v] = s
+        self.slot_node = keep
+        self.used = len(keep)
+
+    def _grow(self, n: int) -> None:
+        import torch
+
+        cap = max(n, min(self.max_slots, 2 * self.capacity))
+        for store in (self.keys, self.values):
+            for layer, t in enumerate(store):
+                bigger = torch.empty((t.shape[0], cap, t.shape[2]), dtype=t.dtype, device=t.device)
+                bigger[:, :self.used] = t[:, :self.used]
+                store[layer] = bigger
+
+    def store_row(self, row: list[int], cache: Any, g: int) -> None:
+        """Store the keys/values of the nodes of ``row`` not stored yet (positions ``g..`` of ``cache``)."""
+        import torch
+
+        layers = _cache_layers(cache)
+        new = [j for j, v in enumerate(row) if self.slot[v] < 0]
+        if not self.keys:
+            per_token = sum((k.shape[1] * k.shape[3] * k.element_size() + v.shape[1] * v.shape[3] *
+                             v.element_size()) for k, v in layers)
+            self.max_slots = max(_KV_STORE_BYTES // per_token, 4 * _ROW_TOKENS)
+            cap = max(len(new), min(self.max_slots, 4 * _ROW_TOKENS))
+            self.keys = [torch.empty((k.shape[1], cap, k.shape[3]), dtype=k.dtype, device=k.device)
+                         for k, _ in layers]
+            self.values = [torch.empty((v.shape[1], cap, v.shape[3]), dtype=v.dtype, device=v.device)
+                           for _, v in layers]
+        if self.used + len(new) > self.capacity:
+            self._grow(self.used + len(new))
+        if new:
+            idx = torch.tensor(new, device=self.keys[0].device) + g
+            a, b = self.used, self.used + len(new)
+            for layer, (k, v) in enumerate(layers):
+                self.keys[layer][:, a:b] = k[0].index_select(1, idx)
+                self.values[layer][:, a:b] = v[0].index_select(1, idx)
+            for s, j in enumerate(new, start=a):
+                self.slot[row[j]] = s
+                self.slot_node.append(row[j])
+            self.used = b
+        for v in row:
+            self.stamp[v] = self.clock
 
 
 def _set_threads(num_threads: int | None) -> int:
@@ -127,7 +358,8 @@ class TransformersBackend(Backend):
     cache : ResponseCache, None or False
         ``None`` uses the default user cache, ``False`` disables caching.
     batch_size : int
-        Prompts per forward pass.
+        Prompts per forward pass of generation (choice scoring packs up to
+        ``_ROW_TOKENS`` distinct tokens per pass instead).
     num_threads : int, optional
         Torch CPU threads; default ``$LLMSL_NUM_THREADS`` or ``min(8, usable_cpus)``.
         On a machine busy with other work, fewer threads can be much faster
@@ -154,6 +386,9 @@ class TransformersBackend(Backend):
     load_seconds : float
         Wall time of loading the model (and converting it on first use); 0.0
         until it loads.
+    n_tokens_computed : int
+        Tokens the model computed for ``choice_probs`` (each new node of the
+        prefix trie once; keys/values already stored are reused, not counted).
     tokenizer, hf_model : the loaded objects (loading on first access).
 
     Examples
@@ -177,6 +412,7 @@ class TransformersBackend(Backend):
         # Everything below is cheap: no torch, no weights.  The model loads on the
         # first cache miss (``_load``), so a fully cached rerun never imports torch.
         self._load_lock = threading.RLock()
+        self._score_lock = threading.Lock()
         self._load_kw: dict[str, Any] = {}
         self._model_kw: dict[str, Any] = {}
         if attn_implementation is not None:
@@ -225,6 +461,7 @@ class TransformersBackend(Backend):
         self.device = device
         self.batch_size = batch_size
         self.load_seconds = 0.0
+        self.n_tokens_computed = 0
 
     @property
     def loaded(self) -> bool:
@@ -365,138 +602,124 @@ class TransformersBackend(Backend):
             cids = [self.choice_tokens(text, pids, c) for c in r["choices"]]
             self._check_length(len(pids) + max(len(c) for c in cids), "prompt + choice")
             prepared.append((pids, cids))
-        # Sorting by length keeps padding small; answers are stored by index.
-        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i][0]))
-        vocab = int(self.hf_model.config.vocab_size)
-        with torch.inference_mode():
-            # The token prefix shared by every prompt of the call (chat template,
-            # system prompt, instruction) is encoded once for all chunks.
-            prompts = [p for p, _ in prepared]
-            P0 = min(_common_prefix_len(prompts), min(len(p) for p in prompts) - 1) if len(prompts) > 1 else 0
-            base = None
-            if P0 > 0:
-                base = (self.hf_model(input_ids=torch.tensor([prompts[0][:P0]], device=self.device),
-                                      use_cache=True, logits_to_keep=1).past_key_values, P0)
-            start = 0
-            while start < len(order):
-                n_c = len(prepared[order[start]][1])
-                lc = max(len(c) for c in prepared[order[start]][1])
-                per_prompt = max(1, n_c * max(lc - 1, 1) * vocab)
-                bs = max(1, min(self.batch_size, _LOGIT_BUDGET // per_prompt))
-                idx = order[start:start + bs]
-                lp = self._score_chunk([prepared[i] for i in idx], base)
-                for row, i in enumerate(idx):
-                    store(i, {"logprobs": lp[row].tolist()})
-                start += bs
-
-    def _score_chunk(self, items: list[tuple[list[int], list[list[int]]]], base=None) -> np.ndarray:
-        """Total log-probabilities (B, C) of each choice after each prompt of one chunk.
-
-        Three passes, each batched: (1) the longest token prefix shared by all
-        prompts of the chunk (chat template, system prompt, common instruction)
-        is encoded once, starting from ``base = (past, P0)``, the keys/values of
-        the prefix shared by the whole call; (2) each prompt's remaining tokens, right-padded, reuse
-        the prefix's keys/values; the next-token distribution is read at each
-        prompt's own last token; (3) the remaining choice tokens, packed one row
-        per prompt (see ``_choice_pass``).  Padding sits between a prompt and
-        its choice tokens, masked out, with explicit position ids, so every
-        score is that of the unpadded sequence.
-        """
-        import torch
-
-        B = len(items)
-        C = len(items[0][1])
-        if any(len(c) != C for _, c in items):
+        if any(len(c) != len(prepared[0][1]) for _, c in prepared):
             raise ValueError("every prompt in one choice_probs call must have the same number of choices")
-        prompts = [p for p, _ in items]
-        P0 = base[1] if base is not None else 0
-        P = _common_prefix_len(prompts) if B > 1 else 0
-        P = max(P0, min(P, min(len(p) for p in prompts) - 1))  # each prompt keeps >= 1 own token
-        model = self.hf_model
-        dev = self.device
-        past = None
-        if P > 0:
-            past = copy.deepcopy(base[0]) if base is not None else None
-            if P > P0:  # this chunk shares more than the whole call does
-                past = model(input_ids=torch.tensor([prompts[0][P0:P]], device=dev),
-                             position_ids=torch.arange(P0, P, device=dev)[None], past_key_values=past,
-                             use_cache=True, logits_to_keep=1).past_key_values
-            assert past is not None
-            past.batch_repeat_interleave(B)
-        lens = torch.tensor([len(p) - P for p in prompts])
-        Ls = int(lens.max())
-        ids = torch.full((B, Ls), self._pad_id, dtype=torch.long)
-        smask = torch.zeros((B, Ls), dtype=torch.long)
-        for b, p in enumerate(prompts):
-            ids[b, :len(p) - P] = torch.tensor(p[P:])
-            smask[b, :len(p) - P] = 1
-        mask = torch.cat([torch.ones((B, P), dtype=torch.long), smask], 1)
-        pos = (P + torch.arange(Ls))[None, :].expand(B, Ls)
-        # Logits only at the positions where some prompt ends (the model's own head,
-        # so soft-capping or logit scaling of any architecture is applied).
-        keep = torch.unique(lens - 1)
-        out = model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                    past_key_values=past, use_cache=True, logits_to_keep=keep.to(dev))
-        last = out.logits[torch.arange(B), torch.searchsorted(keep, lens - 1)]
-        first = torch.log_softmax(last.float(), dim=-1).cpu()  # (B, V)
-        total = np.zeros((B, C))
-        for b, (_, cs) in enumerate(items):
-            total[b] = first[b, [t[0] for t in cs]].double().numpy()
-        if max(len(t) for _, cs in items for t in cs) == 1:
-            return total
-        return total + self._choice_pass(out.past_key_values, mask, P + lens, [cs for _, cs in items])
+        with self._score_lock, torch.inference_mode():
+            self._score_tree(prepared, lambda i, lp: store(i, {"logprobs": lp.tolist()}))
 
-    def _choice_pass(self, past, mask, plen, choice_ids: list[list[list[int]]]) -> np.ndarray:
-        """Log-probabilities of the choice tokens after the first, one row per prompt.
+    def _score_tree(self, items: list[tuple[list[int], list[list[int]]]],
+                    done: Callable[[int, np.ndarray], None]) -> None:
+        """Total log-probabilities (C,) of each choice after each prompt, passed to ``done(i, lp)``.
 
-        The choices of a prompt form a token trie; each trie node (a proper,
-        non-empty prefix of some choice) is fed once, packed into the prompt's
-        row, with a 4-D attention mask letting it see the prompt and its own
-        ancestors only, at position ``len(prompt) + depth - 1``.  Choices that
-        share leading tokens share the work, and the prompt's keys/values are
-        not copied.  Node n's next-token distribution scores every choice whose
-        next token follows prefix n.
+        Every sequence the scores need (each prompt, and each prompt followed by
+        the leading tokens of each choice) is a path of the token trie of
+        :class:`_PrefixStore`; its nodes whose keys/values are not stored yet are
+        computed once each, in depth-first (lexicographic) order, packed
+        ``_ROW_TOKENS`` to a forward pass under a 4-D mask that lets each token
+        see its own ancestors only, at position ``depth - 1``, with the stored
+        keys/values of the ancestors computed earlier (in this call or an
+        earlier one) as the past.  Log-probabilities are read at the nodes where
+        a prompt ends or a choice continues; ``done(i, .)`` is called as soon as
+        prompt ``i`` is complete.
+        """
+        st = self.__dict__.get("_prefix_store")
+        if st is None:
+            st = self._prefix_store = _PrefixStore()
+        st.begin_call()
+        n = len(items)
+        C = len(items[0][1])
+        total = np.zeros((n, C))
+        pending = np.zeros(n, dtype=np.int64)
+        want: dict[int, list[tuple[int, int, int]]] = {}  # node -> (prompt, choice, next token)
+        for i, (pids, cids) in enumerate(items):
+            end = st.insert(0, pids)
+            for c, t in enumerate(cids):
+                node = end
+                want.setdefault(node, []).append((i, c, t[0]))
+                for k in range(1, len(t)):
+                    node = st.insert(node, t[k - 1:k])
+                    want.setdefault(node, []).append((i, c, t[k]))
+                pending[i] += len(t)
+        order = st.schedule(set(want))
+        vocab = int(self.hf_model.config.vocab_size)
+        max_logits = max(1, _LOGIT_BUDGET // vocab)
+        start = 0
+        while start < len(order):
+            stop, n_logits = start, 0
+            while stop < len(order) and stop - start < _ROW_TOKENS:
+                w = int(order[stop] in want)
+                if n_logits + w > max_logits:
+                    break
+                n_logits += w
+                stop += 1
+            row = order[start:stop]
+            logp, keep = self._tree_row(st, row, order[stop:], [v in want for v in row])
+            for j, lp_row in zip(keep, logp, strict=True):
+                for i, c, nxt in want[row[j]]:
+                    total[i, c] += float(lp_row[nxt])
+                    pending[i] -= 1
+                    if pending[i] == 0:
+                        done(i, total[i])
+            start = stop
+        if np.any(pending):  # pragma: no cover - every wanted node is in the schedule
+            raise RuntimeError("choice scoring left a prompt unscored")
+        st.trim()
+
+    def _tree_row(self, st: _PrefixStore, row: list[int], rest: list[int],
+                  logits_at: list[bool]) -> tuple[np.ndarray, list[int]]:
+        """One forward pass over the trie nodes ``row`` (see :meth:`_score_tree`); stores their keys/values.
+
+        Returns the log-softmax (n, V) at the nodes flagged in ``logits_at`` and their indices in ``row``.
         """
         import torch
 
-        B = len(choice_ids)
-        tries = []
-        for cs in choice_ids:
-            nodes: dict[tuple[int, ...], int] = {}
-            for t in cs:
-                for k in range(1, len(t)):
-                    nodes.setdefault(tuple(t[:k]), len(nodes))
-            tries.append(nodes)
-        N = max(max(len(n) for n in tries), 1)
-        K = mask.shape[1]
-        inp = torch.full((B, N), self._pad_id, dtype=torch.long)
-        pos = torch.zeros((B, N), dtype=torch.long)
-        allowed = torch.zeros((B, 1, N, K + N), dtype=torch.bool)
-        allowed[:, 0, :, :K] = mask.bool()[:, None, :]
-        for b, nodes in enumerate(tries):
-            for pre, i in nodes.items():
-                inp[b, i] = pre[-1]
-                pos[b, i] = int(plen[b]) + len(pre) - 1
-                for k in range(1, len(pre) + 1):
-                    allowed[b, 0, i, K + nodes[pre[:k]]] = True
-            for i in range(len(nodes), N):  # padding nodes see themselves only
-                pos[b, i] = int(plen[b])
-                allowed[b, 0, i, K + i] = True
-        if getattr(self.hf_model.config, "_attn_implementation", "sdpa") == "eager":
-            attn = torch.zeros(allowed.shape, dtype=self.hf_model.dtype)
-            attn = attn.masked_fill(~allowed, torch.finfo(attn.dtype).min)
+        T = len(row)
+        st.reserve(sum(st.slot[v] < 0 for v in row), row + rest)
+        gathered = st.gather(row)
+        g = len(gathered)
+        loc = {v: j for j, v in enumerate(gathered)}  # stored copy of an ancestor
+        bits = np.zeros((g + T, g + T), dtype=bool)
+        par = st.parent
+        for j, v in enumerate(gathered):
+            p = par[v]
+            if p:
+                bits[j] = bits[loc[p]]
+            bits[j, j] = True
+        anc: dict[int, int] = {}  # row copy of an ancestor that is not stored
+        for j, v in enumerate(row):
+            p = par[v]
+            if p:
+                bits[g + j] = bits[loc[p] if p in loc else anc[p]]
+            bits[g + j, g + j] = True
+            if v not in loc:
+                anc[v] = g + j
+        allowed = torch.from_numpy(bits[g:])[None, None]
+        dev = self.device
+        model = self.hf_model
+        if getattr(model.config, "_attn_implementation", "sdpa") == "eager":
+            attn = torch.zeros(allowed.shape, dtype=model.dtype).masked_fill(~allowed, torch.finfo(model.dtype).min)
         else:
             attn = allowed
-        dev = self.device
-        out = self.hf_model(input_ids=inp.to(dev), attention_mask=attn.to(dev), position_ids=pos.to(dev),
-                            past_key_values=past, use_cache=True)
-        logp = torch.log_softmax(out.logits.float(), dim=-1).cpu().double()
-        C = len(choice_ids[0])
-        rest = np.zeros((B, C))
-        for b, (cs, nodes) in enumerate(zip(choice_ids, tries, strict=True)):
-            for c, t in enumerate(cs):
-                rest[b, c] = sum(float(logp[b, nodes[tuple(t[:k])], t[k]]) for k in range(1, len(t)))
-        return rest
+        ids = torch.tensor([[st.token[v] for v in row]], device=dev)
+        pos = torch.tensor([[st.depth[v] - 1 for v in row]], device=dev)
+        keep = [j for j, w in enumerate(logits_at) if w]
+        cache = st.past(gathered)
+        out = model(input_ids=ids, position_ids=pos, attention_mask=attn.to(dev), use_cache=True,
+                    logits_to_keep=torch.tensor(keep or [0], device=dev), **{self._cache_kw(): cache})
+        st.store_row(row, cache, g)
+        self.n_tokens_computed += T
+        logp = torch.log_softmax(out.logits[0].float(), dim=-1).double().cpu().numpy() if keep else np.zeros((0, 0))
+        return logp, keep
+
+    def _cache_kw(self) -> str:
+        """Name of the forward argument that takes the key/value cache (``cache`` in newer transformers)."""
+        import inspect
+
+        kw = self.__dict__.get("_cache_kw_name")
+        if kw is None:
+            kw = self._cache_kw_name = ("cache" if "cache" in inspect.signature(self.hf_model.forward).parameters
+                                        else "past_key_values")
+        return kw
 
     # generation ----------------------------------------------------------------
     def _complete_missing(self, requests: list[dict[str, Any]], store: Callable[[int, Any], None]) -> None:

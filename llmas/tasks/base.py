@@ -215,7 +215,9 @@ class Task:
         last_m : int
 
         Identical (text, shown history) pairs give identical prompts, so chains that share a
-        history share its prompts.
+        history share its prompts.  The prompt holds, in this order, the instructions and the
+        menu of decisions (the same for every agent), the shown history, the agent's text and
+        the question, so prompts that share a history share a token prefix.
 
         >>> from llmas.tasks import get_task
         >>> t = get_task("hate_speech"); c = t.load_corpus()
@@ -250,8 +252,10 @@ class Task:
             shown = "The most recent decisions before yours, oldest first:\n" + "\n".join(f"- {options[a]}"
                                                                                             for a in tail)
         menu = "\n".join(f"{c}: {o}" for c, o in zip(choices, options, strict=True))
-        user = (f"{intro}\n\n{shown}\n\nYour text: {corpus.texts[i]}\n\nWhat is your decision?\n{menu}\n"
-                f"Answer with the letter only.")
+        # Order: what every agent shares, then the history, then the agent's own text: a model that
+        # reuses the keys/values of common token prefixes computes each history once for all texts.
+        user = (f"{intro}\nThe possible decisions:\n{menu}\nAnswer with the letter of your decision only.\n\n"
+                f"{shown}\n\nYour text: {corpus.texts[i]}\n\nYour decision:")
         return messages(env, user)
 
     # ------------------------------------------------------------------ record
