@@ -5,11 +5,13 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmas import ResponseCache
 from llmas.backends.base import Backend
 from macro import Economy, EconomyConfig, RuleHouseholds
-from macro.llm_households import LLMHouseholds, parse_decision
+from macro.llm_households import LLMHouseholds, decide_from_probs, decision_choices, parse_decision
 from macro.planner import LLMPlanner, regret_study
 
 
@@ -142,7 +144,8 @@ def test_run_with_the_tiny_random_model(tiny_long_backend):
     # A random-weight model replies gibberish: every failure is counted, households
     # fall back to (1, 0.5), the books still close, and a rerun comes from the cache.
     cfg = EconomyConfig(n_households=3, skill_batches=1)
-    pol = LLMHouseholds(tiny_backend, memory=1, reflection_interval=2, decoding={"max_tokens": 12})
+    pol = LLMHouseholds(tiny_backend, method="generate", memory=1, reflection_interval=2,
+                        decoding={"max_tokens": 12})
     res = Economy(cfg, pol, seed=0).run(2)
     res.check_accounting()
     st = res.policy_stats
@@ -156,7 +159,7 @@ def test_run_with_the_tiny_random_model(tiny_long_backend):
             if (t, i) in failed and t == 0:  # never a valid reply yet: the initial decision
                 assert res.households["work_propensity"][t, i] == 1.0
     calls = tiny_backend.n_calls
-    res2 = Economy(cfg, LLMHouseholds(tiny_backend, memory=1, reflection_interval=2,
+    res2 = Economy(cfg, LLMHouseholds(tiny_backend, method="generate", memory=1, reflection_interval=2,
                                       decoding={"max_tokens": 12}), seed=0).run(2)
     assert tiny_backend.n_calls == calls
     np.testing.assert_array_equal(res.households["work_propensity"], res2.households["work_propensity"])
@@ -209,3 +212,188 @@ def test_report_flags_households_whose_decisions_never_vary():
     s2 = decision_spread(varied.results)
     assert s2["distinct_decisions"] >= 2 and s2["consumption_std"] > 0
     assert "does not respond" not in varied.summary()
+
+
+# ---------------------------------------------------------------- the choice method (scored grid replies)
+class ChoiceBackend(Backend):
+    """Exact 'log-probabilities' computed from the prompt, and a count of calls and prompts.
+
+    Poor households (savings below 10 months of after-tax pay) put log-weight on "41"
+    (work 0.8, spend 0.2), the others on "13"; a little weight on everything else.
+    """
+
+    name = "scripted-choice"
+    supports_logprobs = True
+
+    def __init__(self, cache=False):
+        super().__init__("scripted-choice-v1", cache=cache)
+        self.calls: list[int] = []
+
+    def logprobs(self, messages, choices):
+        user = messages[-1]["content"]
+        m = re.search(r"Your pay after tax and savings: \$([\d,]+) and \$([\d,]+)", user)
+        pay, savings = (float(g.replace(",", "")) for g in m.groups())
+        best = "41" if savings < 10 * pay else "13"
+        return [np.log(0.5) if c == best else np.log(0.5 / (len(choices) - 1)) for c in choices]
+
+    def _complete_missing(self, requests, store):
+        raise AssertionError("the choice method generates nothing")
+
+    def _choice_missing(self, requests, store):
+        self.calls.append(len(requests))
+        for i, r in enumerate(requests):
+            store(i, {"logprobs": self.logprobs(r["messages"], r["choices"])})
+
+
+def test_decision_choices_and_argument_checks():
+    assert decision_choices(6)[:3] == ["00", "01", "02"] and len(decision_choices(6)) == 36
+    assert decision_choices(10, " ")[-1] == "9 9"
+    with pytest.raises(ValueError, match="separator"):
+        decision_choices(3, "1")
+    for bad in (1, 11, 2.5, True):
+        with pytest.raises(ValueError, match="levels"):
+            decision_choices(bad)
+    with pytest.raises(ValueError, match="method"):
+        LLMHouseholds(ChoiceBackend(), method="greedy")
+    with pytest.raises(ValueError, match="decision_rule"):
+        LLMHouseholds(ChoiceBackend(), decision_rule="median")
+    with pytest.raises(ValueError, match="rng"):
+        decide_from_probs(np.full((1, 2, 2), 0.25), "sample")
+    with pytest.raises(ValueError, match="sum to 1"):
+        decide_from_probs(np.full((1, 2, 2), 0.3), "mean")
+    # auto: scored choices where the backend has log-probabilities, generated JSON elsewhere
+    assert LLMHouseholds(ChoiceBackend()).method == "choice"
+    assert LLMHouseholds(ScriptedBackend()).method == "generate"
+    # the defaults follow the method: cheap prompts for scoring, EconAgent's for generation
+    c, g = LLMHouseholds(ChoiceBackend()), LLMHouseholds(ScriptedBackend())
+    assert (c.memory, c.reflection_interval, g.memory, g.reflection_interval) == (1, 0, 3, 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 1), min_size=9, max_size=9), min_size=1, max_size=6),
+       st.integers(0, 2**32 - 1))
+def test_sampled_decisions_follow_the_inverse_cdf_and_never_hit_zero_cells(rows, seed):
+    w = np.array(rows)
+    w[:, 4] += 1e-3  # no all-zero row
+    p = (w / w.sum(axis=1, keepdims=True)).reshape(-1, 3, 3)
+    work, cons = decide_from_probs(p, "sample", np.random.default_rng(seed))
+    u = np.random.default_rng(seed).random(len(p))
+    grid = np.array([0.0, 0.5, 1.0])
+    for i in range(len(p)):
+        cdf = np.cumsum(p[i].ravel())
+        j = min(int(np.searchsorted(cdf, u[i] * cdf[-1], side="right")), 8)
+        assert (work[i], cons[i]) == (grid[j // 3], grid[j % 3])
+        assert p[i].ravel()[j] > 0
+    # mean: the marginal expectations; mode: the most likely cell
+    mw, mc = decide_from_probs(p, "mean")
+    np.testing.assert_allclose(mw, p.sum(axis=2) @ grid, rtol=1e-12)
+    np.testing.assert_allclose(mc, p.sum(axis=1) @ grid, rtol=1e-12)
+    ow, oc = decide_from_probs(p, "mode")
+    j = p.reshape(len(p), -1).argmax(axis=1)
+    np.testing.assert_array_equal(ow, grid[j // 3])
+    np.testing.assert_array_equal(oc, grid[j % 3])
+
+
+def test_sampled_decisions_have_the_scored_frequencies():
+    p = np.array([[0.1, 0.2], [0.3, 0.4]])
+    n = 40_000
+    work, cons = decide_from_probs(np.broadcast_to(p, (n, 2, 2)), "sample", np.random.default_rng(3))
+    freq = np.array([[np.mean((work == a) & (cons == b)) for b in (0.0, 1.0)] for a in (0.0, 1.0)])
+    # 5 standard errors of a proportion with n = 40,000 is at most 0.0125
+    np.testing.assert_allclose(freq, p, atol=5 * np.sqrt(0.25 / n))
+
+
+@pytest.mark.parametrize("rule", ["mode", "mean", "sample"])
+def test_choice_method_one_scored_call_a_month_and_free_reruns(tmp_path, rule):
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    cfg = EconomyConfig(n_households=6, skill_batches=1)
+
+    def run():
+        be = ChoiceBackend(cache=cache)
+        pol = LLMHouseholds(be, decision_rule=rule, peer_sample=2)
+        return Economy(cfg, pol, seed=5).run(5), pol, be
+
+    res, pol, be = run()
+    res.check_accounting()
+    assert pol.method == "choice" and be.calls == [6] * 5  # all households of a month in one call
+    st_ = res.policy_stats
+    assert st_["n_replies"] == 30 and st_["n_parse_failures"] == 0 and st_["model_calls"] == 30
+    assert st_["choice_method"] == ["logprobs"]
+    assert st_["mean_top_prob"] == pytest.approx(0.5)
+    # E[work] is one of two values (poor / rich households): its spread across households is that of
+    # a two-point law, at most half the distance between them
+    gap = (0.5 - 1 / 70) * (0.8 - 0.2)
+    assert 0 <= st_["expected_work_sd"] <= gap / 2 + 1e-12
+    w, c = res.households["work_propensity"].ravel(), res.households["consumption_share"].ravel()
+    pairs = set(zip(w.tolist(), c.tolist(), strict=True))
+    best = [(0.8, 0.2), (0.2, 0.6)]  # "41" (poor) and "13" (rich)
+    if rule == "mode":
+        assert pairs <= set(best)
+    elif rule == "mean":
+        # P = 1/2 on the best cell, 1/70 on each of the 35 others; the 36 cells' levels sum to 6 * 3 = 18
+        def expect(v):
+            return 0.5 * v + (18 - v) / 70
+
+        want = [(expect(bw), expect(bc)) for bw, bc in best]
+        assert all(any(np.isclose(x, ew, rtol=1e-12) and np.isclose(y, ec, rtol=1e-12) for ew, ec in want)
+                   for x, y in pairs)
+    else:
+        assert np.all(np.isin(np.round(w * 5, 9), np.arange(6))) and len(pairs) > 2
+    # Rerun: the same decisions, every answer from the cache.
+    res2, pol2, be2 = run()
+    assert be2.calls == [] and res2.policy_stats["model_calls"] == 0
+    np.testing.assert_array_equal(res.households["work_propensity"], res2.households["work_propensity"])
+    np.testing.assert_array_equal(res.monthly["price"], res2.monthly["price"])
+
+
+def test_choice_prompts_put_the_shared_part_first_and_the_household_part_short():
+    from macro.tax import bracket_tax
+
+    cfg = EconomyConfig(n_households=5, skill_batches=1)
+    pol = LLMHouseholds(ChoiceBackend(), peer_sample=2)
+    econ = Economy(cfg, pol, seed=1)
+    econ.run(3)
+    obs = econ.observe()
+    prompts = [pol.choice_prompt(obs, i, "Of 2 households you know, 1 worked last month.") for i in range(5)]
+    shared = pol.month_context(obs)
+    assert len({p[0]["content"] for p in prompts}) == 1  # one system prompt for everyone
+    for i, p in enumerate(prompts):
+        user = p[1]["content"]
+        assert user.startswith(shared + "\n")
+        own = user[len(shared) + 1:]
+        assert own == pol.household_context(obs, i, "Of 2 households you know, 1 worked last month.")
+        assert own.startswith("Last month you ") and "Your job: " in own
+        pay = obs.hours * obs.skill[i]
+        pay -= float(bracket_tax(pay, obs.tax_cutoffs, obs.tax_rates))
+        assert own.endswith(f"Your pay after tax and savings: ${pay:,.0f} and ${obs.savings[i]:,.0f}.")
+        worked = "worked" if obs.last_worked[i] else "did not work"
+        assert own.startswith(f"Last month you {worked}. Of 2 households")
+        assert len(pol.household_context(obs, i)) < 120  # about 25 tokens with SmolLM2's tokenizer
+    assert "Month 4." in shared and "Tax rates by bracket: " in shared
+    # all after-tax pay and the month's facts come from the observation
+    assert f"{100 * obs.interest_rate:.1f}%" in shared
+    d = pol.to_dict()
+    assert d["method"] == "choice" and d["levels"] == 6 and d["grid"][1] == 0.2
+    # The ballot puts the rebate (the same for all) before the household's own pay.
+    ballots = [pol.vote_prompt(obs, i, obs.tax_rates, np.minimum(obs.tax_rates + 0.1, 1)) for i in range(5)]
+    heads = {b[1]["content"].split("You are a ")[0] for b in ballots}
+    assert len(heads) == 1 and "each household receives $" in heads.pop()
+
+
+def test_choice_method_on_the_tiny_random_model(tiny_long_backend):
+    be = tiny_long_backend
+    cfg = EconomyConfig(n_households=3, skill_batches=1)
+    calls = be.n_calls
+    pol = LLMHouseholds(be, decision_rule="mean")
+    res = Economy(cfg, pol, seed=4).run(2)
+    res.check_accounting()
+    assert pol.method == "choice" and be.n_calls - calls == 6
+    assert pol.last_probs.shape == (3, 6, 6)
+    np.testing.assert_allclose(pol.last_probs.sum(axis=(1, 2)), 1.0, rtol=1e-9)
+    grid = np.arange(6) / 5
+    np.testing.assert_allclose(res.households["work_propensity"][-1], pol.last_probs.sum(axis=2) @ grid,
+                               rtol=1e-12)
+    calls = be.n_calls
+    res2 = Economy(cfg, LLMHouseholds(be, decision_rule="mean"), seed=4).run(2)
+    assert be.n_calls == calls
+    np.testing.assert_array_equal(res.households["consumption_share"], res2.households["consumption_share"])

@@ -266,7 +266,8 @@ class _VoteBackend(Backend):
         for i, r in enumerate(requests):
             text = r["messages"][-1]["content"]
             nums = [float(x.replace(",", "")) for x in re.findall(r"\$([\d,]+\.\d+)", text)]
-            now, then = nums[0] + nums[1], nums[2] + nums[3]
+            # ballot order: rebate now, rebate proposed (shared by all ballots), own pay now, pay proposed
+            now, then = nums[2] + nums[0], nums[3] + nums[1]
             p = 0.9 if then > now else 0.2
             store(i, {"logprobs": [math.log(p), math.log(1 - p)]})
 
