@@ -15,6 +15,10 @@ from .config import EconomyConfig
 from .economy import Economy
 from .metrics import _nan_to_none, _t_interval, okun_law, phillips_curve, summarize_seeds
 
+#: Below this std (0-1 scale) across households of the model's expected work and consumption
+#: levels, the summary says the LLM households barely respond to their circumstances.
+RESPONSIVE_SD = 0.02
+
 
 @dataclass
 class MacroReport:
@@ -41,8 +45,9 @@ class MacroReport:
             nf = sum(s.get("n_parse_failures", 0) for s in stats)
             nr = sum(s.get("n_replies", 0) for s in stats)
             calls = sum(s.get("model_calls", 0) for s in stats)
+            fallback = r0.policy.get("fallback", "previous valid decision")
             lines.append(f"LLM replies: {nr}, parse failures: {nf} ({nf / max(nr, 1):.1%}; fallback: "
-                         f"previous valid decision), model calls (cache misses): {calls}")
+                         f"{fallback}), model calls (cache misses): {calls}")
             spread = decision_spread(self.results)
             lines.append(f"LLM decisions: {spread['distinct_decisions']} distinct (work, consumption) pairs; "
                          f"std over households and months: work {spread['work_std']:.3f}, "
@@ -51,6 +56,16 @@ class MacroReport:
                 lines.append("  every household gave the same decision every month: the model does not "
                              "respond to its circumstances, so the households are uninformative about "
                              "them (a passed audit then says nothing about rationality)")
+            scored = [s for s in stats if "expected_work_sd" in s]
+            if scored:
+                # Scored decisions are drawn from the model's distribution, so distinct draws do not
+                # show that the model responds; the spread of its expected decision does.
+                ew = float(np.mean([s["expected_work_sd"] for s in scored]))
+                ec = float(np.mean([s["expected_consumption_sd"] for s in scored]))
+                lines.append(f"  the model's expected decision varies across households by (std) work {ew:.3f}, "
+                             f"consumption {ec:.3f} on a 0-1 scale"
+                             + (": it barely responds to the households' circumstances; they differ mostly by "
+                                "the random draw" if max(ew, ec) < RESPONSIVE_SD else ""))
         if self.audit is not None:
             lines.append(self.audit.summary())
         if self.regret is not None:

@@ -397,3 +397,34 @@ def test_choice_method_on_the_tiny_random_model(tiny_long_backend):
     res2 = Economy(cfg, LLMHouseholds(be, decision_rule="mean"), seed=4).run(2)
     assert be.n_calls == calls
     np.testing.assert_array_equal(res.households["consumption_share"], res2.households["consumption_share"])
+
+
+class FlatChoiceBackend(ChoiceBackend):
+    """The same weight on every (work, spend) pair, whatever the household: a model that does not respond."""
+
+    def logprobs(self, messages, choices):
+        return [0.0] * len(choices)
+
+
+class PayChoiceBackend(ChoiceBackend):
+    """Weight (pay / 10,000)^(-a) on work level a: the lower the pay, the more work (a model that responds)."""
+
+    def logprobs(self, messages, choices):
+        m = re.search(r"Your pay after tax and savings: \$([\d,]+)", messages[-1]["content"])
+        pay = float(m.group(1).replace(",", ""))
+        return [-int(c[0]) * np.log(pay / 10_000) for c in choices]
+
+
+def test_summary_of_scored_households_judges_response_by_the_expected_decision():
+    from macro.experiment import RESPONSIVE_SD, run_seeds
+
+    cfg = EconomyConfig(n_households=6, n_months=4, skill_batches=1)
+    flat = run_seeds(cfg, lambda: LLMHouseholds(FlatChoiceBackend()), seeds=[0], audit=False)
+    text = flat.summary()
+    # draws differ, yet the model's expected decision is the same for every household
+    assert flat.results[0].policy_stats["expected_work_sd"] < 1e-12
+    assert "barely responds" in text and "does not respond" not in text
+    assert "fallback: none needed" in text and "previous valid decision" not in text
+    paid = run_seeds(cfg, lambda: LLMHouseholds(PayChoiceBackend()), seeds=[0], audit=False)
+    assert paid.results[0].policy_stats["expected_work_sd"] >= RESPONSIVE_SD
+    assert "barely responds" not in paid.summary()
