@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from llmsl.cli import main
 
 
@@ -58,3 +60,27 @@ def test_cli_studies_are_in_the_report(tmp_path):
     st = d["results"]["studies"]
     assert {"elasticity", "flat_tax", "regret", "vote", "saez"} <= set(st)
     assert (out / "regret_horizon.png").is_file() and (out / "flat_tax.png").is_file()
+
+
+def test_cli_passes_the_decision_options_to_llm_households(tmp_path, monkeypatch, capsys):
+    import macro.llm_households as llm_households
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake(backend, **kw):
+        seen.update(kw)
+        raise Stop
+
+    monkeypatch.setattr(llm_households, "LLMHouseholds", fake)
+    monkeypatch.setattr("llmsl.cli.macro.backend_from_args", lambda args: object())
+    with pytest.raises(Stop):
+        main(["macro", "--households", "llm", "--decision-method", "choice", "--decision-rule", "mode",
+              "--agents", "2", "--months", "1", "--seeds", "1", "--out", str(tmp_path / "o")])
+    assert seen["method"] == "choice" and seen["decision_rule"] == "mode"
+    # with rule-based households the options mean nothing: one line, exit 2, before any run
+    assert main(["macro", "--decision-rule", "mean", "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "--households llm" in err and len(err.strip().splitlines()) == 1

@@ -36,7 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regret", action="store_true",
                         help="also measure the planner's welfare regret vs the best fixed schedule "
                              "(grid search), with and without exploration")
-    parser.add_argument("--temperature", type=float, default=0.0, help="LLM decoding temperature (default 0)")
+    parser.add_argument("--temperature", type=float, default=0.0,
+                        help="LLM decoding temperature of generated replies (default 0): the planner's, and the "
+                             "households' with --decision-method generate; scored decisions sample nothing")
+    parser.add_argument("--decision-method", choices=["auto", "choice", "generate"], default="auto",
+                        help="how LLM households decide: 'choice' scores every (work, spending) pair of a 6 x 6 grid "
+                             "exactly from log-probabilities, 'generate' parses a generated JSON reply; 'auto' "
+                             "(default) scores when the backend gives log-probabilities")
+    parser.add_argument("--decision-rule", choices=["sample", "mean", "mode"], default="sample",
+                        help="scored decisions: draw the pair from the model's distribution (default, seeded), "
+                             "take its expected levels, or its most likely pair")
     parser.add_argument("--peers", type=nonnegative_int, default=0,
                         help="social channel: households observe this many others' work decisions")
     parser.add_argument("--no-audit", action="store_true", help="skip the ribum revealed-preference audit")
@@ -66,6 +75,8 @@ def run(args: argparse.Namespace):
                            f"< --planner-interval {args.planner_interval}")
     if not 0 <= args.epsilon <= 1:
         raise CommandError(f"--epsilon must be in [0, 1], got {args.epsilon}")
+    if args.households != "llm" and (args.decision_method != "auto" or args.decision_rule != "sample"):
+        raise CommandError("--decision-method and --decision-rule apply to LLM households (--households llm)")
     if args.studies and args.households != "rule":
         raise CommandError("--studies runs on rule-based households (--households rule)")
     config = EconomyConfig(n_households=args.agents, n_months=args.months)
@@ -77,7 +88,8 @@ def run(args: argparse.Namespace):
         from macro.llm_households import LLMHouseholds
 
         def make_households():
-            return LLMHouseholds(backend, peer_sample=args.peers, decoding=decoding)
+            return LLMHouseholds(backend, peer_sample=args.peers, decoding=decoding, method=args.decision_method,
+                                 decision_rule=args.decision_rule)
     else:
         def make_households():
             base = RuleHouseholds(args.consumption)
