@@ -765,13 +765,12 @@ class TransformersBackend(Backend):
         done = torch.zeros(B, dtype=torch.bool)
         lengths = torch.full((B,), max_tokens, dtype=torch.long)
         dev = self.device
-        past = None
+        past = _make_cache([])  # filled in place by every forward pass
         inp = ids
         with torch.inference_mode():
             for step in range(max_tokens):
                 out = self.hf_model(input_ids=inp.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                                    past_key_values=past, use_cache=True, logits_to_keep=1)
-                past = out.past_key_values
+                                    use_cache=True, logits_to_keep=1, **{self._cache_kw(): past})
                 logits = out.logits[:, -1, :].float().cpu()
                 nxt = self._select(logits, temperature, top_p, gens)
                 nxt = torch.where(done, torch.full_like(nxt, self._pad_id), nxt)
