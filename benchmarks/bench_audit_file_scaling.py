@@ -40,6 +40,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from llmsl.audit.analysis import POWER_N  # noqa: E402
+
 X = A = 6
 #: Largest K at which the direct HiGHS solve is timed too (beside Clarabel's).
 HIGHS_UP_TO = 50
@@ -112,7 +115,7 @@ def lp_only(K: int, per_cell: int) -> dict:
     return {"K": K, "lp": size}
 
 
-def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = 100) -> dict:
+def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = POWER_N) -> dict:
     """Run in the child: time the phases of one ``audit-file`` run."""
     import llmsl.audit as audit_pkg
     import llmsl.audit.analysis as analysis
@@ -173,7 +176,7 @@ def main() -> None:
                     help="numbers of environments of the end-to-end runs (default: those of --k)")
     ap.add_argument("--per-cell", type=int, default=20, help="answers per (environment, state)")
     ap.add_argument("--n-boot", type=int, default=200, help="bootstrap replications (the CLI default: 200)")
-    ap.add_argument("--power-n", type=int, default=100, help="power draws per null (the CLI default: 100)")
+    ap.add_argument("--power-n", type=int, default=POWER_N, help=f"power draws per null (the CLI default: {POWER_N})")
     ap.add_argument("--limit", type=float, default=600, help="wall-clock limit of each child in seconds")
     ap.add_argument("--mem-gb", type=float, default=8, help="address-space limit of each child, GB")
     ap.add_argument("--json", default=str(HERE / "bench_audit_file_scaling.json"), help="where to write the JSON")
