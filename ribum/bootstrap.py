@@ -10,7 +10,7 @@ import numpy as np
 
 from llmsl_core import check_random_state
 
-from ._validation import check_counts, check_positive_int, check_prior
+from ._validation import check_callback, check_counts, check_positive_int, check_prior
 from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
 from .results import BootstrapResult
 
@@ -97,6 +97,7 @@ def bootstrap_ribum(counts, n_boot: int = 200, seed=None, prior=None, *, level: 
     if not (0.0 < level < 1.0):
         raise ValueError(f"level must lie in (0, 1), got {level}")
     rng = check_random_state(seed)
+    callback = check_callback(callback)
     tol = check_tol(tol)
     mode, max_scale = check_mode(utilities, incentives, max_scale)
     K, X, A = c.shape

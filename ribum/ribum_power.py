@@ -13,7 +13,7 @@ import numpy as np
 
 from llmsl_core import check_random_state, mutual_information
 
-from ._validation import check_kernels, check_positive_int
+from ._validation import check_callback, check_kernels, check_positive_int
 from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
 from .results import RibumPowerResult
 
@@ -171,6 +171,7 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
     if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not (0.0 < level < 1.0):
         raise ValueError(f"level must be a number in (0, 1), got {level!r}")
     rng = check_random_state(seed)
+    callback = check_callback(callback)
     K, _, A = p.shape
     delta = check_incentives(incentives, p.shape) if mode == "shared" else None
     _, p, pi, *rest, notes = drop_zero_prior(p, pi, *((delta,) if delta is not None else ()))

@@ -1,5 +1,6 @@
 """Progress of the LP re-solves (bootstrap and power): callbacks in ribum, one bar in the audit."""
 import numpy as np
+import pytest
 
 import ribum
 from llmsl.audit.analysis import ribum_analysis
@@ -29,3 +30,10 @@ def test_audit_analysis_progress_bar_counts_every_solve(capsys):
     assert "RIBUM bootstrap and power" in err and "14/14" in err
     assert shown["bootstrap"]["margins"] == quiet["bootstrap"]["margins"]
     assert shown["power"]["tests"] == quiet["power"]["tests"]
+
+
+def test_a_callback_that_is_not_callable_is_one_clear_error():
+    with pytest.raises(ValueError, match="callback must be None or a callable"):
+        ribum.bootstrap_ribum(COUNTS, n_boot=3, seed=0, callback=5)
+    with pytest.raises(ValueError, match="callback must be None or a callable"):
+        ribum.ribum_power(KERNELS, n=3, seed=0, callback="bar")

@@ -138,14 +138,17 @@ def test_mixed_panels_both_orders(first_noisy):
     check_against_loop(p, x)
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(1, 5), st.integers(1, 8), st.integers(1, 3), st.integers(0, 2**31 - 1))
-def test_verdict_only_integer_ties(N, T, G, seed):
-    """Exact ties and longer cycles without a strict two-cycle."""
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 8), st.integers(1, 3), st.booleans(), st.integers(0, 2**31 - 1))
+def test_integer_panels_with_ties(N, T, G, repeat, seed):
+    """Small integers give exact ties (weak arcs with ratio exactly 1, equal bundles) and longer cycles
+    without a strict two-cycle; every path (counts, verdict only, threads) against the per-subject loop."""
     rng = np.random.default_rng(seed)
     p = rng.integers(1, 4, (N, T, G)).astype(float)
     x = rng.integers(0, 4, (N, T, G)).astype(float)
-    x[..., 0] += x.sum(axis=2) == 0
+    x[..., 0] += x.sum(axis=2) == 0  # no all-zero bundle
+    if repeat and T > 1:
+        x[:, -1] = x[:, 0]  # a repeated bundle in every subject
     check_against_loop(p, x)
 
 
