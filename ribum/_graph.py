@@ -183,15 +183,16 @@ def has_cycle(W: np.ndarray) -> bool:
 # ----------------------------------------------------------------------------- stacks of small graphs
 
 
-def closure_bits(W: np.ndarray) -> np.ndarray:
+def closure_bits(W: np.ndarray, *, packed: np.ndarray | None = None) -> np.ndarray:
     """Transitive closure of a stack of boolean graphs (N, T, T), bit-packed Warshall.
 
     Returns the closure packed as uint64 words laid out (words, N, T): bit j of
     ``B[w, n, t]`` is column 64 w + j of row t of graph n. Step k ORs row k into
-    every row that reaches k, for all graphs at once.
+    every row that reaches k, for all graphs at once. ``packed``, if given, is
+    ``pack_rows(W)``; it is copied, not changed.
     """
     N, T, _ = W.shape
-    B = pack_rows(W)
+    B = pack_rows(W) if packed is None else packed.copy()
     one = np.uint64(1)
     shifts = [np.uint64(b) for b in range(64)]
     has = np.empty((N, T), dtype=np.uint64)
@@ -279,7 +280,7 @@ _TRIM_STOP = 32
 _TRIM_MIN_NODES = 64
 
 
-def cycle_nodes_stack(W: np.ndarray) -> np.ndarray:
+def cycle_nodes_stack(W: np.ndarray, *, packed: np.ndarray | None = None) -> np.ndarray:
     """Nodes on a directed cycle, for each graph of a stack (N, T, T) (diagonal must be False).
 
     Exact. Graphs of at most 64 nodes get the bit-packed Warshall closure of
@@ -290,7 +291,8 @@ def cycle_nodes_stack(W: np.ndarray) -> np.ndarray:
     subgraphs get the bit-packed Warshall closure of :func:`closure_bits`
     (compacted and grouped by size when that saves work); a survivor is on a
     cycle iff it reaches itself. Every cycle lies among the survivors, so the
-    closure there decides it exactly.
+    closure there decides it exactly. ``packed``, if given, must be
+    ``pack_rows(W)`` (made by a caller that packed W while it was in cache).
 
     Returns
     -------
@@ -309,8 +311,8 @@ def cycle_nodes_stack(W: np.ndarray) -> np.ndarray:
     if N == 0 or T < 2:
         return on
     if T <= _TRIM_MIN_NODES:
-        return diagonal_bits(closure_bits(W))  # T Warshall steps cost less than the trimming levels
-    R = pack_rows(W)  # (words, N, T): bit s of R[:, n, t] is the arc t -> s
+        return diagonal_bits(closure_bits(W, packed=packed))  # T Warshall steps cost less than the trimming levels
+    R = pack_rows(W) if packed is None else packed  # (words, N, T): bit s of R[:, n, t] is the arc t -> s
     nw = R.shape[0]
     active = np.arange(N)
     alive = np.ones((N, T), dtype=bool)

@@ -97,22 +97,59 @@ def _sub_blocks(n: int, T: int):
         yield slice(i, min(i + step, n))
 
 
+def _expenditures(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """E[n, t, s] = p_nt . x_ns for stacks (n, T, G): one matrix product per data set."""
+    return np.matmul(p, x.transpose(0, 2, 1))
+
+
+def _weak_relation(p: np.ndarray, x: np.ndarray, e: float, rtol: float):
+    """The relation t R0_e s of each data set, as booleans and bit-packed, and d = diag E.
+
+    Returns W (n, T, T) with W[n, t, s] = E[n, t, s] <= (e + rtol) E[n, t, t]
+    (diagonal False), the same rows packed as :func:`ribum._graph.pack_rows` lays
+    them out (what :func:`ribum._graph.cycle_nodes_stack` searches), and d (n, T).
+    E is formed in cache-sized sub-blocks into one reused buffer, compared and
+    packed at once, so the (n, T, T) floats never go through main memory: on
+    1,000 x 100 x 5 this took 13 ms against 30 ms for forming E whole and then
+    comparing. The sub-blocks make the same per-data-set matrix products as
+    :func:`_expenditures`, so E, and every relation drawn from it, is the same
+    bit for bit.
+    """
+    n, T, _ = p.shape
+    d = np.einsum("ntg,ntg->nt", p, x)
+    thr = ((e + rtol) * d)[:, :, None]
+    W = np.empty((n, T, T), dtype=bool)
+    nw = (T + 63) // 64
+    bits = np.zeros((n, T, nw * 8), dtype=np.uint8)
+    buf = np.empty((min(n, max(1, _CACHE_ELEMENTS // (T * T))), T, T))
+    idx = np.arange(T)
+    for sl in _sub_blocks(n, T):
+        b = buf[: sl.stop - sl.start]
+        np.matmul(p[sl], x[sl].transpose(0, 2, 1), out=b)
+        w = W[sl]
+        np.greater_equal(thr[sl], b, out=w)
+        w[:, idx, idx] = False
+        bits[sl, :, : (T + 7) // 8] = np.packbits(w, axis=2, bitorder="little")
+    return W, np.ascontiguousarray(bits.view("<u8").transpose(2, 0, 1)), d
+
+
 def _garp_ccei_block(p: np.ndarray, x: np.ndarray, e: float, want_ccei: bool, rtol: float = RTOL,
                      want_nv: bool = True):
-    """GARP_e verdicts, violation counts (or None) and CCEI (or None) for scaled stacks (n, T, G)."""
+    """GARP_e verdicts, violation counts (or None) and CCEI (or None) for scaled stacks (n, T, G).
+
+    Only the relation W is kept for every data set; the expenditures E are formed
+    again, by the same products, for the data sets that have cycles (near-rational
+    panels have few).
+    """
     n, T, _ = p.shape
-    E = np.matmul(p, x.transpose(0, 2, 1))
-    d = np.einsum("ntg,ntg->nt", p, x)
-    W = ((e + rtol) * d)[:, :, None] >= E
-    idx = np.arange(T)
-    W[:, idx, idx] = False
+    W, packed, d = _weak_relation(p, x, e, rtol)
     passed = np.ones(n, dtype=bool)
     viol = None
     if want_nv:
-        on = cycle_nodes_stack(W)
+        on = cycle_nodes_stack(W, packed=packed)
         cyc = np.flatnonzero(on.any(axis=1))
         viol = np.zeros(n, dtype=np.int64)
-        viol[cyc] = _violations(E[cyc], d[cyc], W[cyc], on[cyc], e, rtol)
+        viol[cyc] = _violations(_expenditures(p[cyc], x[cyc]), d[cyc], W[cyc], on[cyc], e, rtol)
         passed = viol == 0
     else:
         # A strict two-cycle (t P0_e s and s R0_e t) violates GARP_e, and needs no
@@ -120,35 +157,37 @@ def _garp_ccei_block(p: np.ndarray, x: np.ndarray, e: float, want_ccei: bool, rt
         # (noisy data), else only among the data sets found to have cycles.
         first = next(_sub_blocks(n, T))
         wit = np.zeros(n, dtype=bool)
-        if 2 * np.count_nonzero(_two_cycle_violation(E[first], d[first], W[first], e, rtol)) > first.stop:
-            wit = _two_cycle_violation(E, d, W, e, rtol)
+        if 2 * np.count_nonzero(_two_cycle_violation(p[first], x[first], d[first], W[first], e, rtol)) > first.stop:
+            wit = _two_cycle_violation(p, x, d, W, e, rtol)
         rest = np.flatnonzero(~wit)
-        on = cycle_nodes_stack(W if rest.size == n else W[rest])
+        on = (cycle_nodes_stack(W, packed=packed) if rest.size == n
+              else cycle_nodes_stack(W[rest], packed=np.ascontiguousarray(packed[:, rest])))
         sel = np.flatnonzero(on.any(axis=1))
         cand = rest[sel]
-        w2 = _two_cycle_violation(E[cand], d[cand], W[cand], e, rtol)
+        w2 = _two_cycle_violation(p[cand], x[cand], d[cand], W[cand], e, rtol)
         wit[cand[w2]] = True
-        need = ~w2
-        bad = _violations(E[cand[need]], d[cand[need]], W[cand[need]], on[sel[need]], e, rtol) > 0
+        need = cand[~w2]
+        bad = _violations(_expenditures(p[need], x[need]), d[need], W[need], on[sel[~w2]], e, rtol) > 0
         passed[wit] = False
-        passed[cand[need]] = ~bad
+        passed[need] = ~bad
         cyc = np.union1d(np.flatnonzero(wit), cand)
     cc = None
     if want_ccei:
         cc = np.ones(n)
         if e != 1.0:
-            cyc = np.flatnonzero(cycle_nodes_stack(_relation1(E, d, rtol)).any(axis=1))
+            W1, packed1, _ = _weak_relation(p, x, 1.0, rtol)
+            cyc = np.flatnonzero(cycle_nodes_stack(W1, packed=packed1).any(axis=1))
         if cyc.size:
-            cc[cyc] = _ccei_cyclic(E[cyc], d[cyc])
+            cc[cyc] = _ccei_cyclic(_expenditures(p[cyc], x[cyc]), d[cyc])
     return passed, viol, cc
 
 
-def _two_cycle_violation(E, d, W, e, rtol) -> np.ndarray:
+def _two_cycle_violation(p, x, d, W, e, rtol) -> np.ndarray:
     """(n,) bool: some pair has t P0_e s and s R0_e t (a GARP_e violation), in cache-sized sub-blocks."""
-    n, T, _ = E.shape
+    n, T, _ = p.shape
     out = np.zeros(n, dtype=bool)
     for sl in _sub_blocks(n, T):
-        S = E[sl] < ((e - rtol) * d[sl])[:, :, None]
+        S = _expenditures(p[sl], x[sl]) < ((e - rtol) * d[sl])[:, :, None]
         S &= W[sl].transpose(0, 2, 1)
         out[sl] = S.any(axis=(1, 2))
     return out
@@ -205,13 +244,6 @@ def _ccei_cyclic(E: np.ndarray, d: np.ndarray) -> np.ndarray:
         sub[~keep] = np.inf
         b[grp] = _bottleneck(sub)
     return np.where(b >= 1.0 - RTOL, 1.0, b)
-
-
-def _relation1(E, d, rtol):
-    W = ((1.0 + rtol) * d)[:, :, None] >= E
-    idx = np.arange(E.shape[1])
-    W[:, idx, idx] = False
-    return W
 
 
 def _check_n_jobs(n_jobs) -> int:
@@ -337,11 +369,12 @@ def _check_stack(prices, quantities, labels) -> tuple[np.ndarray, np.ndarray]:
     if np.any(x < 0):
         n, t, _ = (int(i) for i in np.argwhere(x < 0)[0])
         raise ValueError(f"quantities must be non-negative ({who(n, t)} has a negative quantity)")
-    zero = ~np.any(x > 0, axis=2)
-    if np.any(zero):
-        n, t = (int(i) for i in np.argwhere(zero)[0])
-        raise ValueError(f"quantities: {who(n, t)} has an all-zero bundle (zero expenditure); "
-                         "revealed preference is undefined for it")
+    if x.min() == 0:  # only a zero entry can make an all-zero bundle
+        zero = ~np.any(x > 0, axis=2)
+        if np.any(zero):
+            n, t = (int(i) for i in np.argwhere(zero)[0])
+            raise ValueError(f"quantities: {who(n, t)} has an all-zero bundle (zero expenditure); "
+                             "revealed preference is undefined for it")
     return np.ascontiguousarray(p), np.ascontiguousarray(x)
 
 
