@@ -1,11 +1,12 @@
 """Validation helpers shared by the numerical packages (one per concept)."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_random_state", "check_stochastic", "STOCHASTIC_ATOL"]
+__all__ = ["check_random_state", "check_stochastic", "check_n_jobs", "STOCHASTIC_ATOL"]
 
 #: how far a row of a stochastic matrix may sum from 1 (absolute), everywhere in llmsl
 STOCHASTIC_ATOL = 1e-8
@@ -37,6 +38,27 @@ def check_random_state(seed: Any) -> np.random.Generator:
             pass
     raise ValueError("seed must be None, a non-negative int, a sequence of them, a SeedSequence or a numpy "
                      f"Generator, got {seed!r}")
+
+
+def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int:
+    """Worker threads: a positive int, or ``None`` for the available cores (at most 8).
+
+    >>> check_n_jobs(2), check_n_jobs(None) >= 1
+    (2, True)
+    >>> check_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be a positive int or None, got 0
+    """
+    if n_jobs is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        return max(1, min(8, cores))
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {n_jobs!r}")
+    return int(n_jobs)
 
 
 def check_stochastic(value: Any, name: str, *, ndim: int = 2, atol: float = STOCHASTIC_ATOL) -> np.ndarray:

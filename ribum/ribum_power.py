@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from llmsl_core import check_random_state, mutual_information
+from llmsl_core import check_n_jobs, check_random_state, mutual_information
 
 from ._validation import check_callback, check_kernels, check_positive_int
 from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
@@ -98,7 +98,8 @@ def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
 
 def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "uniform", *, level: float = 0.95,
                 interval: str = "wilson", incentives=None, utilities: str = "per_environment",
-                max_scale: float = 10.0, tol: float = TOL, callback=None) -> RibumPowerResult:
+                max_scale: float = 10.0, tol: float = TOL, callback=None,
+                n_jobs: int | None = 1) -> RibumPowerResult:
     r"""Power of the RIBUM test: P(random kernels of the same shape fail it), with a Monte Carlo interval.
 
     Draws ``n`` sets of K kernels (X x A, the observed shape) under the null,
@@ -144,6 +145,9 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
     callback : callable or None
         Called as ``callback(i, n)`` after draw ``i`` (1-based), for progress
         bars: each draw solves one LP.
+    n_jobs : int or None
+        Threads that solve draws side by side (:meth:`ribum.inattention.RibumLP.solve_many`;
+        None: the available cores, at most 8). The result does not depend on it.
 
     Returns
     -------
@@ -172,6 +176,7 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
         raise ValueError(f"level must be a number in (0, 1), got {level!r}")
     rng = check_random_state(seed)
     callback = check_callback(callback)
+    n_jobs = check_n_jobs(n_jobs)
     K, _, A = p.shape
     delta = check_incentives(incentives, p.shape) if mode == "shared" else None
     _, p, pi, *rest, notes = drop_zero_prior(p, pi, *((delta,) if delta is not None else ()))
@@ -180,9 +185,9 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
                    else RibumLP(K, X, A))
     observed = lp.solve_direct(p, pi)[0]
     target = np.asarray(mutual_information(p, pi)) if null == "matched" else None
-    margins = np.empty(n)
+    draws = []
     n_unmatched = 0
-    for i in range(n):
+    for _ in range(n):
         if target is None:
             draw = rng.dirichlet(np.ones(A), size=(K, X))
         else:
@@ -190,9 +195,8 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
             for k in range(K):
                 draw[k], ok = matched_kernel(rng, pi, A, float(target[k]))
                 n_unmatched += not ok
-        margins[i] = lp.solve_direct(draw, pi)[0]
-        if callback is not None:
-            callback(i + 1, n)
+        draws.append(draw)
+    margins, _ = lp.solve_many(draws, pi, n_jobs=n_jobs, callback=callback)
     n_fail = int(np.count_nonzero(margins <= tol))
     lo, hi = (_wilson if interval == "wilson" else _clopper_pearson)(n_fail, n, level)
     if n_unmatched:

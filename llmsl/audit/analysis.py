@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from llmsl_core import check_stochastic, to_jsonable
+from llmsl_core import check_n_jobs, check_stochastic, to_jsonable
 from sociallearn import mutual_information
 
 #: mutual information (bits) below which the actions count as uninformative
@@ -105,7 +105,7 @@ def _env_informative(entry: dict[str, Any], exact: bool) -> bool:
 
 
 def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_envs: int, *,
-                   n_boot: int, seed: int, incentives=None, callback=None) -> dict[str, Any]:
+                   n_boot: int, seed: int, incentives=None, callback=None, n_jobs: int = 1) -> dict[str, Any]:
     """Bootstrap of the RIBUM margin over the texts (exact-probability audits).
 
     With exact probabilities the only sampling variability is which texts the
@@ -114,7 +114,8 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     re-solve the LP (the shared-utility LP when ``incentives`` (K, X, A) are given).
 
     item_probs : (n_items, A); item_env, item_state : (n_items,) ints. ``callback(i, n_boot)``, if
-    given, is called after each resample (progress bars).
+    given, is called after each resample (progress bars); ``n_jobs`` threads solve the resamples'
+    LPs side by side (:meth:`ribum.inattention.RibumLP.solve_many`; the result does not depend on it).
     """
     from ribum.inattention import TOL, RibumLP, SharedRibumLP
 
@@ -126,7 +127,7 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     # values and goes straight to HiGHS (no CVXPY compilation per replication).
     lp = (RibumLP(n_envs, n_states, A) if incentives is None
           else SharedRibumLP(n_envs, n_states, A, np.asarray(incentives, dtype=float)))
-    margins = np.empty(n_boot)
+    draws = []
     mi = np.empty((n_boot, n_envs))
     for b in range(n_boot):
         kern = np.empty((n_envs, n_states, A))
@@ -135,10 +136,9 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
                 idx = rng.choice(cells[k][x], size=len(cells[k][x]), replace=True)
                 kern[k, x] = item_probs[idx].mean(axis=0)
         kern /= kern.sum(axis=2, keepdims=True)
-        margins[b] = lp.solve_direct(kern, prior)[0]
         mi[b] = [mutual_information(kern[k], prior) for k in range(n_envs)]
-        if callback is not None:
-            callback(b + 1, n_boot)
+        draws.append(kern)
+    margins, _ = lp.solve_many(draws, prior, n_jobs=n_jobs, callback=callback)
     return {
         "kind": "text bootstrap (exact probabilities; texts resampled within each cell)",
         "test": "per_environment" if incentives is None else "shared",
@@ -151,13 +151,14 @@ def text_bootstrap(item_probs, item_env, item_state, prior, n_states: int, n_env
     }
 
 
-def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None, callback=None) -> dict[str, Any]:
+def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None, callback=None,
+                     n_jobs: int = 1) -> dict[str, Any]:
     """:func:`ribum.bootstrap_ribum` on sampled action counts (K, X, A) (shared test with ``incentives``)."""
     import ribum
 
     opts: dict[str, Any] = {} if incentives is None else {"incentives": incentives, "utilities": "shared"}
     res = ribum.bootstrap_ribum(np.rint(counts).astype(int), n_boot=n_boot, seed=seed, prior=prior,
-                                callback=callback, **opts)
+                                callback=callback, n_jobs=n_jobs, **opts)
     return {"kind": "response bootstrap (ribum.bootstrap_ribum: responses resampled per state)",
             "test": "per_environment" if incentives is None else "shared",
             "n_boot": int(n_boot), "seed": int(seed),
@@ -169,7 +170,7 @@ def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None, 
 
 
 def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=None,
-                callback=None) -> dict[str, Any]:
+                callback=None, n_jobs: int = 1) -> dict[str, Any]:
     r"""Power of the audit's RIBUM tests: how often random kernels of the same shape fail them.
 
     For each test (``per_environment``; also ``shared`` when ``incentives``
@@ -187,7 +188,8 @@ def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=N
     ``high_power_from`` (0.8) and ``tests[test][null]``
     (:meth:`ribum.RibumPowerResult.to_dict`: ``power``, ``ci``, ``n_fail``,
     null ``margins``, ``statement``...). ``callback(i, n)``, if given, is called after every draw of
-    every (test, null) (progress bars).
+    every (test, null) (progress bars); ``n_jobs`` threads solve the draws side by side (the
+    result does not depend on it).
 
     Example
     -------
@@ -210,7 +212,7 @@ def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=N
         out["tests"][test] = {}
         for null in ("uniform", "matched"):
             res = ribum.ribum_power(kernels, prior, n=n, seed=np.random.default_rng(next(streams)), null=null,
-                                    callback=callback, **opts)
+                                    callback=callback, n_jobs=n_jobs, **opts)
             d = to_jsonable(res.to_dict())
             d.pop("seed", None)  # a Generator here: the block's seed and stream rule say where it came from
             out["tests"][test][null] = d
@@ -274,7 +276,7 @@ def _lp_entry(res, K: int) -> dict[str, Any]:
 
 def _resampling_blocks(out: dict[str, Any], kernels, prior, counts, *, exact: bool, item_probs, item_env,
                        item_state, n_boot: int, seed: int, n_info_samples: int, delta, power_n: int,
-                       tests: dict[str, Any], callback) -> None:
+                       tests: dict[str, Any], callback, n_jobs: int = 1) -> None:
     """The bootstrap, informativeness and power blocks of :func:`ribum_analysis`, written into ``out``."""
     K = kernels.shape[0]
     if n_boot > 0:
@@ -282,10 +284,11 @@ def _resampling_blocks(out: dict[str, Any], kernels, prior, counts, *, exact: bo
             if item_probs is not None:
                 out["bootstrap"] = text_bootstrap(np.asarray(item_probs), np.asarray(item_env),
                                                   np.asarray(item_state), prior, kernels.shape[1], K,
-                                                  n_boot=n_boot, seed=seed, incentives=delta, callback=callback)
+                                                  n_boot=n_boot, seed=seed, incentives=delta, callback=callback,
+                                                  n_jobs=n_jobs)
             else:
                 out["bootstrap"] = counts_bootstrap(counts, prior, n_boot=n_boot, seed=seed, incentives=delta,
-                                                    callback=callback)
+                                                    callback=callback, n_jobs=n_jobs)
         except ValueError as exc:
             warnings.warn(f"bootstrap skipped: {exc}", RuntimeWarning, stacklevel=3)
             out["bootstrap"] = {"skipped": str(exc)}
@@ -297,7 +300,8 @@ def _resampling_blocks(out: dict[str, Any], kernels, prior, counts, *, exact: bo
     out["uninformative_bits"] = UNINFORMATIVE_BITS
     out["informative"] = any(e["informative"] for e in out["informativeness"])
     if power_n > 0:
-        block = power_block(kernels, prior, n=power_n, seed=seed, incentives=delta, callback=callback)
+        block = power_block(kernels, prior, n=power_n, seed=seed, incentives=delta, callback=callback,
+                            n_jobs=n_jobs)
         for name, entry in tests.items():
             entry["power"] = block["tests"][name]
             entry["power_sentence"] = power_sentence(block, name, entry["passed"], kernels.shape)
@@ -309,7 +313,7 @@ def _resampling_blocks(out: dict[str, Any], kernels, prior, counts, *, exact: bo
 def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item_env=None,
                    item_state=None, n_boot: int = 100, seed: int = 0, n_info_samples: int = 2000,
                    env_names=None, incentives=None, power_n: int = POWER_N,
-                   progress: bool = False) -> dict[str, Any]:
+                   progress: bool = False, n_jobs: int | None = 1) -> dict[str, Any]:
     r"""NIAS/NIAC verdict, its power, bootstrap and informativeness of one set of kernels.
 
     Parameters
@@ -333,6 +337,8 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         (:func:`power_block`, seeded from ``seed``); 0 skips the power.
     progress : draw one progress bar (stderr) over the LP re-solves of the
         bootstrap and the power, the long part from about 30 environments on.
+    n_jobs : threads that solve the LPs of the bootstrap and the power side by
+        side (None: the available cores, at most 8); the numbers do not depend on it.
 
     Returns
     -------
@@ -360,6 +366,7 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     if counts.shape != kernels.shape:
         raise ValueError(f"counts {counts.shape} and kernels {kernels.shape} differ in shape")
     power_n = _check_count("power_n", power_n)
+    n_jobs = check_n_jobs(n_jobs)
     K = kernels.shape[0]
     delta = None
     if incentives is not None:
@@ -399,7 +406,8 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
     try:
         _resampling_blocks(out, kernels, prior, counts, exact=exact, item_probs=item_probs, item_env=item_env,
                            item_state=item_state, n_boot=n_boot, seed=seed, n_info_samples=n_info_samples,
-                           delta=delta, power_n=power_n, tests=tests, callback=lambda i, n: bar.update(1))
+                           delta=delta, power_n=power_n, tests=tests, callback=lambda i, n: bar.update(1),
+                           n_jobs=n_jobs)
     finally:
         bar.close()
     boot = out.get("bootstrap") or {}

@@ -25,6 +25,7 @@ import numpy as np
 
 from llmas.tables import read_table
 from llmas.tasks import Task, get_task
+from llmsl_core import check_n_jobs
 
 from .analysis import budget_analysis, ribum_analysis
 from .report import AuditResult, ParseTally
@@ -36,7 +37,7 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
                action_column: str | None = None, state_column: str = "state",
                environment_column: str | None = None, n_boot: int = 200, seed: int = 0,
                n_sim: int = 200, format: str | None = None, power_n: int | None = None,
-               progress: bool = False):
+               progress: bool = False, n_jobs: int | None = None):
     """Run the audit analysis of ``task`` on the answers in ``path``.
 
     Parameters
@@ -52,6 +53,8 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
     power_n : random kernel sets per null for the power of the NIAS/NIAC test
         (:func:`llmsl.audit.analysis.power_block`; 0 skips it, ``None`` the default).
     progress : a progress bar (stderr) over the LP re-solves of the bootstrap and the power.
+    n_jobs : threads that solve those LPs side by side (``None``: the available cores,
+        at most 8); the numbers do not depend on it.
 
     Returns
     -------
@@ -69,6 +72,7 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
     for name, value, lo in (("n_boot", n_boot, 0), ("n_sim", n_sim, 1), ("seed", seed, 0), ("power_n", power_n, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
             raise ValueError(f"{name} must be an int >= {lo}, got {value!r}")
+    n_jobs = check_n_jobs(n_jobs)
     t0 = time.perf_counter()
     rows = read_table(path, format)
     if not rows:
@@ -160,7 +164,7 @@ def audit_file(path: str | Path, task: str | Task = "hate_speech", *, reply_colu
         kernels = counts / counts.sum(axis=2, keepdims=True)
         prior = np.bincount(states, minlength=X) / len(states)
         res = ribum_analysis(kernels, prior, counts, exact=False, n_boot=n_boot, seed=seed,
-                             env_names=env_labels, power_n=power_n, progress=progress)
+                             env_names=env_labels, power_n=power_n, progress=progress, n_jobs=n_jobs)
         res["environments"] = env_labels
         res["items"] = {"state": states.tolist(), "environment": env_of_row, "action": actions}
         params.update(reply_column=reply_column, action_column=action_column, power_n=power_n,

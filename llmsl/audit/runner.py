@@ -16,6 +16,7 @@ import numpy as np
 
 from llmas.corpora import Corpus
 from llmas.tasks import Task, get_task
+from llmsl_core import check_n_jobs
 
 from .analysis import POWER_N, budget_analysis, ribum_analysis
 from .report import AuditResult, ParseTally
@@ -89,7 +90,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
           base_url: str | None = None, cache: Any = None, corpus: Corpus | None = None,
           n: int | None = None, mode: str = "auto", n_samples: int = 5, seed: int = 0,
           n_boot: int = 100, n_sim: int = 200, choice_rule: str = "mean",
-          chunk_size: int = 16, progress: bool = True, power_n: int = POWER_N):
+          chunk_size: int = 16, progress: bool = True, power_n: int = POWER_N, n_jobs: int | None = None):
     """Audit a model's rationality on a task; return a :class:`llmsl.report.Report`.
 
     Parameters
@@ -112,6 +113,8 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
         random kernels as informative as the observed ones, seeded from
         ``seed``); 0 skips the power.
     n_sim : simulated uniformly random subjects per subject (Bronars' power, budget).
+    n_jobs : threads that solve the RIBUM LPs of the bootstrap and the power side
+        by side (``None``: the available cores, at most 8); the numbers do not depend on it.
     choice_rule : ``"mean"`` or ``"mode"`` of the exact share distribution (budget).
 
     The report's ``results`` hold every number; ``report.verdict.label`` is
@@ -134,6 +137,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
     for name, value, lo in (("n_samples", n_samples, 1), ("n_boot", n_boot, 0), ("n_sim", n_sim, 1),
                             ("chunk_size", chunk_size, 1), ("seed", seed, 0), ("power_n", power_n, 0)):
         _check_int(name, value, lo)
+    n_jobs = check_n_jobs(n_jobs)
     if choice_rule not in ("mean", "mode"):
         raise ValueError(f"choice_rule must be 'mean' or 'mode', got {choice_rule!r}")
     if mode not in ("auto", "logprobs", "sampling"):
@@ -154,7 +158,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
                               "seed": seed, "n_boot": n_boot, "chunk_size": chunk_size}
     result = _RUNNERS[t.kind](t, be, corpus, nn, m, n_samples=n_samples, seed=seed, n_boot=n_boot, n_sim=n_sim,
                               rule=choice_rule, chunk=chunk_size, progress=progress, params=params,
-                              power_n=power_n)
+                              power_n=power_n, n_jobs=n_jobs)
     result.design = t.design()
     return result.to_report(be, calls0=calls0, hits0=hits0, wall_time_s=time.perf_counter() - t0)
 
@@ -163,7 +167,7 @@ def audit(task: str | Task = "hate_speech", backend: Any = None, *, model: str |
 
 
 def _run_ribum(t: Task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, progress, params,
-               power_n: int = POWER_N, **_: Any) -> AuditResult:
+               power_n: int = POWER_N, n_jobs: int = 1, **_: Any) -> AuditResult:
     if corpus.n_states != t.n_states:
         raise ValueError(f"corpus has {corpus.n_states} states, task {t.name} needs {t.n_states}")
     corpus = corpus.subsample(n, seed=seed)
@@ -237,7 +241,7 @@ def _run_ribum(t: Task, be, corpus, n, mode, *, n_samples, seed, n_boot, chunk, 
     incentives = _task_incentives(t, env_names)
     results = ribum_analysis(kernels, prior, counts, exact=exact, item_probs=item_probs, item_env=item_env,
                              item_state=item_state, n_boot=n_boot, seed=seed, env_names=env_names,
-                             incentives=incentives, power_n=power_n, progress=progress)
+                             incentives=incentives, power_n=power_n, progress=progress, n_jobs=n_jobs)
     results["environments"] = env_names
     results["items"] = {"ids": [corpus.ids[i] for _, i in items], "environment": item_env.tolist(),
                         "state": item_state.tolist(), **item_detail}

@@ -87,7 +87,8 @@ def run(args: argparse.Namespace):
     backend = backend_from_args(args)
     return audit(args.task, backend, corpus=corpus, n=args.n, mode=args.mode, n_samples=args.samples,
                  seed=args.seed, n_boot=args.n_boot, n_sim=args.n_sim, choice_rule=args.choice_rule,
-                 chunk_size=args.batch_size, progress=show_progress(args), power_n=args.power_n)
+                 chunk_size=args.batch_size, progress=show_progress(args), power_n=args.power_n,
+                 n_jobs=args.n_jobs)
 
 
 def _run_models(args: argparse.Namespace, pairs: list[tuple[str | None, str | None]]):

@@ -32,4 +32,4 @@ def run(args: argparse.Namespace):
     return audit_file(args.file, args.task, reply_column=args.reply_column, action_column=args.action_column,
                       state_column=args.state_column, environment_column=args.environment_column,
                       n_boot=args.n_boot, seed=args.seed, n_sim=args.n_sim, format=args.format,
-                      power_n=args.power_n, progress=show_progress(args))
+                      power_n=args.power_n, progress=show_progress(args), n_jobs=args.n_jobs)

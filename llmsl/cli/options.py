@@ -78,7 +78,7 @@ def add_common(parser: argparse.ArgumentParser, command: str, *, seed: bool = Tr
 
 
 def add_test_statistics(group: argparse._ArgumentGroup, *, n_boot: int) -> None:
-    """``--n-boot``, ``--power-n`` and ``--n-sim``: the resampling sizes of the audit's tests."""
+    """``--n-boot``, ``--power-n``, ``--n-sim`` (the resampling sizes of the audit's tests) and ``--n-jobs``."""
     from ..audit.analysis import POWER_N
 
     group.add_argument("--n-boot", type=nonnegative_int, default=n_boot,
@@ -88,6 +88,10 @@ def add_test_statistics(group: argparse._ArgumentGroup, *, n_boot: int) -> None:
                             "answers of the same shape fail it; seeded from --seed); 0: skip")
     group.add_argument("--n-sim", type=positive_int, default=200,
                        help="random subjects per subject for Bronars' power (budget)")
+    group.add_argument("--n-jobs", type=positive_int, default=None, metavar="N",
+                       help="threads that solve the NIAS/NIAC LPs of the bootstrap and the power side by side "
+                            "(default: the available cores, at most 8); the numbers do not depend on it, the "
+                            "memory grows with it")
 
 
 def add_backend(parser: argparse.ArgumentParser, *, multi_model: bool = False) -> None:
