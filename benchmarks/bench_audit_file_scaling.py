@@ -115,7 +115,7 @@ def lp_only(K: int, per_cell: int) -> dict:
     return {"K": K, "lp": size}
 
 
-def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = POWER_N) -> dict:
+def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = POWER_N, n_jobs: int | None = None) -> dict:
     """Run in the child: time the phases of one ``audit-file`` run."""
     import llmsl.audit as audit_pkg
     import llmsl.audit.analysis as analysis
@@ -147,8 +147,9 @@ def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = POWER_N) -
     rows = make_file(data, K, per_cell)
     size = lp_size(K)
     t0 = time.perf_counter()
+    jobs = [] if n_jobs is None else ["--n-jobs", str(n_jobs)]
     rc = main(["audit-file", str(data), "--task", "hate_speech", "--n-boot", str(n_boot), "--power-n", str(power_n),
-               "--out", str(out / f"report{K}"), "--quiet"])
+               "--out", str(out / f"report{K}"), "--quiet", *jobs])
     total = time.perf_counter() - t0
     phases["read"] = phases.pop("audit_file") - phases.pop("analysis")
     n_png = len(list((out / f"report{K}").glob("*.png")))
@@ -159,6 +160,8 @@ def one(K: int, per_cell: int, n_boot: int, out: Path, power_n: int = POWER_N) -
 def _child(args: argparse.Namespace, kind: str, K: int, tmp: str) -> dict:
     cmd = [sys.executable, __file__, f"--{kind}", str(K), "--per-cell", str(args.per_cell), "--n-boot",
            str(args.n_boot), "--power-n", str(args.power_n), "--mem-gb", str(args.mem_gb), "--tmp", tmp]
+    if args.n_jobs is not None:
+        cmd += ["--n-jobs", str(args.n_jobs)]
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.limit)
@@ -177,6 +180,8 @@ def main() -> None:
     ap.add_argument("--per-cell", type=int, default=20, help="answers per (environment, state)")
     ap.add_argument("--n-boot", type=int, default=200, help="bootstrap replications (the CLI default: 200)")
     ap.add_argument("--power-n", type=int, default=POWER_N, help=f"power draws per null (the CLI default: {POWER_N})")
+    ap.add_argument("--n-jobs", type=int, default=None,
+                    help="threads for the bootstrap and power LPs (default: the CLI's, the available cores)")
     ap.add_argument("--limit", type=float, default=600, help="wall-clock limit of each child in seconds")
     ap.add_argument("--mem-gb", type=float, default=8, help="address-space limit of each child, GB")
     ap.add_argument("--json", default=str(HERE / "bench_audit_file_scaling.json"), help="where to write the JSON")
@@ -187,7 +192,7 @@ def main() -> None:
     if args.one is not None or args.lp is not None:
         resource.setrlimit(resource.RLIMIT_AS, (int(args.mem_gb * 2 ** 30),) * 2)
         res = lp_only(args.lp, args.per_cell) if args.lp is not None else \
-            one(args.one, args.per_cell, args.n_boot, Path(args.tmp), args.power_n)
+            one(args.one, args.per_cell, args.n_boot, Path(args.tmp), args.power_n, args.n_jobs)
         print(json.dumps(res))
         return
 
@@ -227,7 +232,8 @@ def main() -> None:
                                                           for c in cols) + f" {tot:>8} {r.get('n_png', ''):>5}")
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg(), "per_cell": args.per_cell, "n_boot": args.n_boot,
-            "power_n": args.power_n, "limit_s": args.limit, "mem_gb": args.mem_gb, "X": X, "A": A}
+            "power_n": args.power_n, "n_jobs": args.n_jobs, "limit_s": args.limit, "mem_gb": args.mem_gb,
+            "X": X, "A": A}
     Path(args.json).write_text(json.dumps({"meta": meta, "lp": lps, "runs": runs},
                                                                    indent=1))
 
