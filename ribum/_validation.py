@@ -14,7 +14,12 @@ from llmsl_core import STOCHASTIC_ATOL
 ROW_SUM_ATOL = STOCHASTIC_ATOL  # one tolerance for every probability check in llmsl
 
 
-def _as_float_array(x, name: str, ndim: int) -> np.ndarray:
+def as_real_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x)`` if it is real and numeric (bool, int, float), without copying; else one ValueError.
+
+    Strings, objects (ragged lists, None, Decimal, ...) and dates are rejected
+    rather than coerced: ``np.asarray(["1", "2"], float)`` would silently parse text.
+    """
     try:
         raw = np.asarray(x)
     except (TypeError, ValueError) as exc:
@@ -22,9 +27,12 @@ def _as_float_array(x, name: str, ndim: int) -> np.ndarray:
     if raw.dtype.kind == "c":
         raise ValueError(f"{name} must be real, got a complex array (dtype {raw.dtype})")
     if raw.dtype.kind not in "biuf":
-        # Strings, objects (ragged lists, None, Decimal, ...) and dates are rejected
-        # rather than coerced: np.asarray(["1", "2"], float) would silently parse text.
         raise ValueError(f"{name} must be a numeric array, got dtype {raw.dtype}")
+    return raw
+
+
+def _as_float_array(x, name: str, ndim: int) -> np.ndarray:
+    raw = as_real_array(x, name)
     arr = raw.astype(np.float64, copy=False)
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")

@@ -55,7 +55,7 @@ from llmsl_core import check_n_jobs, check_random_state
 from ._graph import closure_bits as _closure
 from ._graph import compact_groups, cycle_nodes_stack, popcount_sum
 from ._graph import pack_rows as _pack_rows
-from ._validation import _as_float_array, check_efficiency, check_positive_int, scale_budget_data
+from ._validation import _as_float_array, as_real_array, check_efficiency, check_positive_int, scale_budget_data
 from .budget import RTOL
 
 __all__ = ["analyze", "panel_garp_ccei", "METRICS"]
@@ -341,7 +341,7 @@ def _check_stack(prices, quantities, labels) -> tuple[np.ndarray, np.ndarray]:
 
     arrays = []
     for value, name in ((prices, "prices"), (quantities, "quantities")):
-        a = _as_numeric(value, name).astype(np.float64, copy=False)
+        a = as_real_array(value, name).astype(np.float64, copy=False)
         if a.ndim != 3 or a.size == 0:
             raise ValueError(f"{name} must be a non-empty 3-D array (N, T, G), got shape {a.shape}")
         if not np.all(np.isfinite(a)):
@@ -424,7 +424,7 @@ def _groups_from_list(data):
     for i, item in enumerate(data):
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise ValueError(f"data[{i}] must be a (prices, quantities) pair")
-        p, x = _as_numeric(item[0], f"prices of data[{i}]"), _as_numeric(item[1], f"quantities of data[{i}]")
+        p, x = as_real_array(item[0], f"prices of data[{i}]"), as_real_array(item[1], f"quantities of data[{i}]")
         if p.ndim != 2 or p.size == 0:
             raise ValueError(f"prices of data[{i}] must be a non-empty 2-D array (T, G), got shape {p.shape}")
         if p.shape != x.shape:
@@ -439,19 +439,6 @@ def _groups_from_list(data):
         sid = np.asarray(ids)
         groups.append((sid, np.stack([arrs[i][0] for i in ids]), np.stack([arrs[i][1] for i in ids])))
     return list(range(len(arrs))), groups
-
-
-def _as_numeric(a, name: str) -> np.ndarray:
-    """A real numeric array, without copying (full checks follow on the stacked group)."""
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array: {exc}") from None
-    if arr.dtype.kind == "c":
-        raise ValueError(f"{name} must be real, got a complex array (dtype {arr.dtype})")
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    return arr
 
 
 def _panel_input(data, subject, prices, quantities):

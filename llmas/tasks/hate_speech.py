@@ -71,6 +71,7 @@ import numpy as np
 
 from . import incentives as _incentives
 from .base import Coarsening, Environment, Task, messages, register_task
+from .stakes import StakesTask, stakes_environments
 
 NAME = "hate_speech"
 VERSION = "1.0"
@@ -314,12 +315,11 @@ class HateSpeechTask(Task):
 #: name and version of the stakes design (environments from :mod:`llmas.tasks.incentives`)
 STAKES_NAME = "hate_speech_stakes"
 STAKES_VERSION = "1.0"
-STAKES_ENVIRONMENTS = tuple(Environment(e.name, e.description, e.system)
-                            for e in _incentives.incentive_environments(NAME))
+STAKES_ENVIRONMENTS = stakes_environments(NAME)
 
 
 @register_task
-class HateSpeechStakesTask(HateSpeechTask):
+class HateSpeechStakesTask(StakesTask, HateSpeechTask):
     """The hate-speech design with environments that state point incentives (see the module docstring).
 
     ``incentives`` (K, X, A) holds ``Delta_k(x, a)`` of every environment, in
@@ -336,9 +336,5 @@ class HateSpeechStakesTask(HateSpeechTask):
                    "lost for a hateful comment left up (1, 2, 5, 10) and for a benign comment removed (1)")
     environments = STAKES_ENVIRONMENTS
     incentives = _incentives.incentives(NAME)
+    base_task = NAME
     default_n = 5
-
-    def design(self) -> dict:
-        return {**super().design(), "task": self.name, "version": self.version, "description": self.description,
-                "environments": [e.to_dict() for e in self.environments],
-                "incentives": _incentives.design(NAME)}

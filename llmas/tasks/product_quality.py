@@ -50,6 +50,7 @@ import numpy as np
 
 from . import incentives as _incentives
 from .base import Coarsening, Environment, Task, messages, register_task
+from .stakes import StakesTask, stakes_environments
 
 NAME = "product_quality"
 VERSION = "1.0"
@@ -238,12 +239,11 @@ class ProductQualityTask(Task):
 #: name and version of the stakes design (environments from :mod:`llmas.tasks.incentives`)
 STAKES_NAME = "product_quality_stakes"
 STAKES_VERSION = "1.0"
-STAKES_ENVIRONMENTS = tuple(Environment(e.name, e.description, e.system)
-                            for e in _incentives.incentive_environments(NAME))
+STAKES_ENVIRONMENTS = stakes_environments(NAME)
 
 
 @register_task
-class ProductQualityStakesTask(ProductQualityTask):
+class ProductQualityStakesTask(StakesTask, ProductQualityTask):
     """The product-quality design with environments that state point incentives (see the module docstring).
 
     Every review is asked in every incentive environment (its star rating stays
@@ -262,6 +262,7 @@ class ProductQualityStakesTask(ProductQualityTask):
                    "(1); the star rating is held fixed across them")
     environments = STAKES_ENVIRONMENTS
     incentives = _incentives.incentives(NAME)
+    base_task = NAME
     default_n = 2
 
     def items(self, corpus) -> tuple[list[tuple[int, int]], list[str]]:
@@ -280,8 +281,5 @@ class ProductQualityStakesTask(ProductQualityTask):
         return json_prompt(corpus.texts[i], corpus.products[i], int(corpus.environments[i]), env)
 
     def design(self) -> dict:
-        return {**super().design(), "task": self.name, "version": self.version, "description": self.description,
-                "environments": [e.to_dict() for e in self.environments],
-                "incentives": _incentives.design(NAME),
-                "star_rating": "held fixed across environments: every review, with its own rating in the prompt, "
-                               "is asked in every environment"}
+        return {**super().design(), "star_rating": "held fixed across environments: every review, with its own "
+                                                   "rating in the prompt, is asked in every environment"}
