@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["make_tiny_model", "TINY_CHAT_TEMPLATE", "LocalServer", "send_json"]
+__all__ = ["make_tiny_model", "TINY_CHAT_TEMPLATE", "LocalServer", "send_json", "chat_completion"]
 
 TINY_CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -106,6 +106,18 @@ def send_json(handler: BaseHTTPRequestHandler, code: int, payload: Any, headers:
         handler.send_header(k, v)
     handler.end_headers()
     handler.wfile.write(data)
+
+
+def chat_completion(texts: str | list[str], **extra: Any) -> dict[str, Any]:
+    """The body of an OpenAI ``/v1/chat/completions`` reply with one choice per text (``extra`` keys added).
+
+    >>> chat_completion(["Yes", "No"])["choices"][1]["message"]["content"]
+    'No'
+    """
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    return {"object": "chat.completion",
+            "choices": [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
+                        for i, t in enumerate(texts)], **extra}
 
 
 class LocalServer:

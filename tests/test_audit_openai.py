@@ -7,12 +7,11 @@ JSON path of the audit runs end to end over HTTP, through the cache.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 
+from llmas.testing import LocalServer, chat_completion, send_json
 from llmsl.audit import synthetic as syn
 from llmsl.cli import main
 
@@ -22,37 +21,21 @@ def planted_server():
     agent = syn.planted_rational(malformed=0.1)
     hits = {"n": 0}
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
+    def respond(h, method, path, headers, body):
+        if not path.endswith("/chat/completions"):
+            return send_json(h, 404, {"error": "not found"})
+        req = json.loads(body)
+        hits["n"] += 1
+        try:
+            text = agent.complete(req["messages"], temperature=req.get("temperature", 1.0),
+                                  top_p=req.get("top_p", 1.0), max_tokens=req.get("max_tokens", 256),
+                                  seed=req.get("seed"))
+        except ValueError:  # not a corpus prompt (the audit's log-probability probe)
+            text = "No"
+        send_json(h, 200, chat_completion([text] * req.get("n", 1)))
 
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if not self.path.endswith("/chat/completions"):
-                self.send_response(404)
-                self.end_headers()
-                return
-            hits["n"] += 1
-            try:
-                text = agent.complete(body["messages"], temperature=body.get("temperature", 1.0),
-                                      top_p=body.get("top_p", 1.0), max_tokens=body.get("max_tokens", 256),
-                                      seed=body.get("seed"))
-            except ValueError:  # not a corpus prompt (the audit's log-probability probe)
-                text = "No"
-            out = json.dumps({"choices": [{"index": i, "message": {"role": "assistant", "content": text},
-                                           "finish_reason": "stop"} for i in range(body.get("n", 1))]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", hits
-    httpd.shutdown()
-    httpd.server_close()
+    with LocalServer(respond) as srv:
+        yield srv.url, hits
 
 
 def test_audit_over_openai_compatible_http(planted_server, tmp_path, monkeypatch):

@@ -9,8 +9,6 @@ transformers model and over an OpenAI-compatible HTTP server.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from llmas.cache import ResponseCache
 from llmas.corpora import Corpus
 from llmas.tasks import get_task
 from llmas.tasks.base import Coarsening, Environment, Task
+from llmas.testing import LocalServer, chat_completion, send_json
 from llmsl.chain import analyze_chain_run, chain_report, run_chains, scripted_backend
 from llmsl.cli import main
 from llmsl.herd import label_corpus
@@ -227,34 +226,17 @@ def scripted_server(corpus):
     agent = scripted_backend("copy_last", B_TRUE, corpus, epsilon=EPS)
     hits = {"n": 0}
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
+    def respond(h, method, path, headers, body):
+        if not path.endswith("/chat/completions"):
+            return send_json(h, 404, {"error": "not found"})
+        req = json.loads(body)
+        hits["n"] += 1
+        texts = [agent.complete(req["messages"], temperature=1.0, sample_index=hits["n"] * 100 + i,
+                                max_tokens=req.get("max_tokens", 256)) for i in range(int(req.get("n", 1)))]
+        send_json(h, 200, chat_completion(texts))
 
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if not self.path.endswith("/chat/completions"):
-                self.send_response(404)
-                self.end_headers()
-                return
-            hits["n"] += 1
-            n = int(body.get("n", 1))
-            texts = [agent.complete(body["messages"], temperature=1.0, sample_index=hits["n"] * 100 + i,
-                                    max_tokens=body.get("max_tokens", 256)) for i in range(n)]
-            out = json.dumps({"choices": [{"index": i, "message": {"role": "assistant", "content": t},
-                                           "finish_reason": "stop"} for i, t in enumerate(texts)]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", hits
-    httpd.shutdown()
-    httpd.server_close()
+    with LocalServer(respond) as srv:
+        yield srv.url, hits
 
 
 def test_cli_chain_over_an_openai_compatible_server(scripted_server, tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from llmas.testing import LocalServer, send_json
+from llmas.testing import LocalServer, chat_completion, send_json
 from llmsl.cli import COMMANDS, build_parser, main
 
 OK_REPLY = json.dumps({"is_insulting": True, "is_dehumanizing": False, "is_humiliating": False,
@@ -127,9 +127,7 @@ def _models(h, model: str = "m") -> None:
 
 
 def _chat(h, text: str) -> None:
-    send_json(h, 200, {"id": "x", "object": "chat.completion", "model": "m",
-                       "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                    "finish_reason": "stop"}]})
+    send_json(h, 200, chat_completion(text, id="x", model="m"))
 
 
 def _audit_args(url: str, tmp_path: Path, *extra: str) -> list[str]:
