@@ -566,6 +566,16 @@ class RibumLP:
         cancels the solves not yet started; the ones in flight finish first.
 
         Returns (margins (n,), number of solves that needed a fallback solver or method).
+
+        Example
+        -------
+        >>> rng = np.random.default_rng(0)
+        >>> draws = [rng.dirichlet(np.ones(3), size=(2, 3)) for _ in range(4)]
+        >>> lp = RibumLP(2, 3, 3)
+        >>> one, _ = lp.solve_many(draws, np.full(3, 1 / 3))
+        >>> two, _ = lp.solve_many(draws, np.full(3, 1 / 3), n_jobs=2)
+        >>> bool(np.array_equal(one, two)), one.shape
+        (True, (4,))
         """
         n = len(draws)
         margins = np.empty(n)

@@ -5,9 +5,11 @@ of data sets of different lengths) and returns one row per subject. GARP and the
 CCEI are computed for all subjects of equal T together, with no Python loop over
 subjects:
 
-* GARP_e. With E[n, t, s] = p_nt . x_ns (one batched matrix product per chunk),
+* GARP_e. With E[n, t, s] = p_nt . x_ns (one matrix product per data set),
   R0_e and P0_e are the boolean stacks e E[t, t] >= E[t, s] (strictly >) with
-  the relative tolerance of :mod:`ribum.budget`. A pair s P0_e t with t R*_e s
+  the relative tolerance of :mod:`ribum.budget`. R0_e is formed for all data
+  sets in cache-sized sub-blocks (E is not kept); E and P0_e are formed again
+  only for the data sets with cycles. A pair s P0_e t with t R*_e s
   lies in one strongly connected component, so only nodes on cycles matter.
   These are found for all subjects at once (:func:`ribum._graph.cycle_nodes_stack`):
   bit-packed trimming deletes, level by level, nodes without a live in- or
