@@ -24,6 +24,8 @@ random choices on the same budgets.
 """
 from __future__ import annotations
 
+import logging
+import time
 import warnings
 from typing import Any
 
@@ -31,6 +33,8 @@ import numpy as np
 
 from llmsl_core import check_n_jobs, check_stochastic, to_jsonable
 from sociallearn import mutual_information
+
+log = logging.getLogger("llmsl")
 
 #: mutual information (bits) below which the actions count as uninformative
 UNINFORMATIVE_BITS = 0.05
@@ -257,6 +261,27 @@ def power_sentence(block: dict[str, Any], test: str, passed: bool, shape: tuple[
     return s
 
 
+#: A run whose LP re-solves are expected to take longer than this (seconds) says so first.
+LONG_RESOLVES_S = 600.0
+
+
+def _announce_resolves(lp_seconds: float, n_tests: int, n_boot: int, power_n: int, n_jobs: int) -> None:
+    """One warning before re-solves expected to take long (large K), with the estimate and how to shorten it.
+
+    ``lp_seconds`` is the time of the point-estimate LPs (one per test); the
+    bootstrap re-solves the headline test ``n_boot`` times and the power every
+    test ``2 power_n`` times, ``n_jobs`` at a time.
+    """
+    per_lp = lp_seconds / max(n_tests, 1)
+    n_lps = n_boot + 2 * power_n * n_tests
+    eta = per_lp * n_lps / max(n_jobs, 1)
+    if eta > LONG_RESOLVES_S:
+        when = f"{eta / 60:.0f} minutes" if eta < 7200 else f"{eta / 3600:.1f} hours"
+        log.warning("%d LP re-solves ahead (bootstrap %d, power %d), each about %.0f s, %d at a time: about %s; "
+                    "--n-boot and --power-n set how many", n_lps, n_boot, 2 * power_n * n_tests, per_lp, n_jobs,
+                    when)
+
+
 def _check_count(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be an int >= 0, got {value!r}")
@@ -374,9 +399,11 @@ def ribum_analysis(kernels, prior, counts, *, exact: bool, item_probs=None, item
         if delta.shape != kernels.shape or not np.isfinite(delta).all():
             raise ValueError(f"incentives must be a finite (K, X, A) = {kernels.shape} array, got shape "
                              f"{delta.shape}")
+    t0 = time.perf_counter()
     tests = {"per_environment": _lp_entry(ribum.check_ribum(kernels, prior), K)}
     if delta is not None:
         tests["shared"] = _lp_entry(ribum.check_ribum(kernels, prior, incentives=delta, utilities="shared"), K)
+    _announce_resolves(time.perf_counter() - t0, len(tests), n_boot, power_n, n_jobs)
     test = "shared" if delta is not None else "per_environment"
     head = tests[test]
     passed, margin = head["passed"], head["margin"]
