@@ -283,7 +283,10 @@ class RibumPowerResult(_Result):
         m* of the observed kernels (same LP).
     observed_passed : bool
     margins : (n,) array
-        m* of every null draw.
+        m* of every null draw whose LP was solved; NaN for a draw whose pass a
+        certificate showed without it (:func:`ribum.inattention.certified_pass`).
+    n_certified : int
+        Draws settled by that certificate (they pass; their LP was not solved).
     target_information : (K,) array or None
         The observed I(X;A) in nats that the matched null reproduces.
     statement : str
@@ -306,6 +309,7 @@ class RibumPowerResult(_Result):
     seed: int | None
     shape: tuple
     notes: list = field(default_factory=list)
+    n_certified: int = 0
 
     #: below this power a pass "says little"; from HIGH_POWER on the test has high power.
     LOW_POWER = 0.5
@@ -335,6 +339,9 @@ class RibumPowerResult(_Result):
             f"[{self.ci[0]:.4f}, {self.ci[1]:.4f}]",
             f"  observed m* = {self.observed_margin:.6g} ({'passes' if self.observed_passed else 'fails'})",
         ]
+        if self.n_certified:
+            lines.append(f"  {self.n_certified} of {self.n} draws shown to pass by a checked feasible point "
+                         "(no LP solved for them)")
         if self.target_information is not None:
             info = np.array2string(self.target_information, precision=4)
             lines.append(f"  matched I(X;A) per environment (nats): {info}")

@@ -14,7 +14,16 @@ import numpy as np
 from llmsl_core import check_n_jobs, check_random_state, mutual_information
 
 from ._validation import check_callback, check_kernels, check_positive_int
-from .inattention import TOL, RibumLP, SharedRibumLP, check_incentives, check_mode, check_tol, drop_zero_prior
+from .inattention import (
+    TOL,
+    RibumLP,
+    SharedRibumLP,
+    certified_pass,
+    check_incentives,
+    check_mode,
+    check_tol,
+    drop_zero_prior,
+)
 from .results import RibumPowerResult
 
 __all__ = ["ribum_power", "matched_kernel"]
@@ -99,7 +108,8 @@ def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
 def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "uniform", *, level: float = 0.95,
                 interval: str = "wilson", incentives=None, utilities: str = "per_environment",
                 max_scale: float = 10.0, tol: float = TOL, callback=None,
-                n_jobs: int | None = 1) -> RibumPowerResult:
+                n_jobs: int | None = 1, exact_margins: bool = False,
+                observed_margin: float | None = None) -> RibumPowerResult:
     r"""Power of the RIBUM test: P(random kernels of the same shape fail it), with a Monte Carlo interval.
 
     Draws ``n`` sets of K kernels (X x A, the observed shape) under the null,
@@ -122,6 +132,11 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
 
     The LP's sparsity pattern is built once; each draw only refills its values
     and goes straight to the solver (:meth:`ribum.inattention.RibumLP.solve_direct`).
+    Only the verdict of a draw counts, so for the per-environment test a draw
+    that :func:`ribum.inattention.certified_pass` shows to pass (a checked
+    feasible point with margin above ``tol``) skips its LP; its margin is then
+    NaN and ``n_certified`` counts it (``exact_margins=True`` solves every LP).
+    The power is the same either way.
 
     Parameters
     ----------
@@ -148,6 +163,12 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
     n_jobs : int or None
         Threads that solve draws side by side (:meth:`ribum.inattention.RibumLP.solve_many`;
         None: the available cores, at most 8). The result does not depend on it.
+    exact_margins : bool
+        Solve the LP of every draw (the null distribution of m*), not only of
+        the draws no certificate settles.
+    observed_margin : float or None
+        m* of the observed kernels under the same test, when the caller has it
+        (skips one LP: at K = 300 one solve takes over 20 minutes).
 
     Returns
     -------
@@ -183,7 +204,12 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
     X = pi.size
     lp: RibumLP = (SharedRibumLP(K, X, A, rest[0], max_scale=max_scale) if mode == "shared"
                    else RibumLP(K, X, A))
-    observed = lp.solve_direct(p, pi)[0]
+    if observed_margin is None:
+        observed = lp.solve_direct(p, pi)[0]
+    else:
+        observed = float(observed_margin)
+        if not np.isfinite(observed) or observed < 0:
+            raise ValueError(f"observed_margin must be a finite number >= 0, got {observed_margin!r}")
     target = np.asarray(mutual_information(p, pi)) if null == "matched" else None
     draws = []
     n_unmatched = 0
@@ -196,8 +222,19 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
                 draw[k], ok = matched_kernel(rng, pi, A, float(target[k]))
                 n_unmatched += not ok
         draws.append(draw)
-    margins, _ = lp.solve_many(draws, pi, n_jobs=n_jobs, callback=callback)
-    n_fail = int(np.count_nonzero(margins <= tol))
+    certified = np.zeros(n, dtype=bool)
+    if mode == "per_environment" and not exact_margins:
+        for i, draw in enumerate(draws):
+            certified[i] = certified_pass(draw, pi, tol)
+            if certified[i] and callback is not None:
+                callback(int(certified[: i + 1].sum()), n)
+    n_cert = int(certified.sum())
+    rest = np.flatnonzero(~certified)
+    margins = np.full(n, np.nan)
+    solved, _ = lp.solve_many([draws[i] for i in rest], pi, n_jobs=n_jobs,
+                              callback=None if callback is None else (lambda i, _: callback(n_cert + i, n)))
+    margins[rest] = solved
+    n_fail = int(np.count_nonzero(margins[rest] <= tol))
     lo, hi = (_wilson if interval == "wilson" else _clopper_pearson)(n_fail, n, level)
     if n_unmatched:
         notes.append(f"{n_unmatched} of {n * K} matched draws could not reach the observed I(X;A) "
@@ -206,5 +243,5 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
         power=n_fail / n, ci=np.array([lo, hi]), level=float(level), interval=interval, n=n, n_fail=n_fail,
         null=null, utilities_mode=mode, observed_margin=float(observed), observed_passed=bool(observed > tol),
         margins=margins, target_information=target, tol=tol, seed=seed if isinstance(seed, (int, type(None))) else None,
-        shape=(K, X, A), notes=notes,
+        shape=(K, X, A), notes=notes, n_certified=n_cert,
     )

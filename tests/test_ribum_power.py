@@ -122,3 +122,56 @@ def test_bad_power_input(kwargs, match):
     k = np.full((2, 2, 2), 0.5)
     with pytest.raises(ValueError, match=match):
         ribum.ribum_power(k, **kwargs)
+
+
+# ----------------------------------------------------------------------------- certificates of a pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), K=st.integers(1, 4), X_=st.integers(2, 4), A_=st.integers(2, 4),
+       alpha=st.sampled_from([0.1, 0.5, 1.0, 5.0]), twist=st.sampled_from(["none", "permuted copy", "flat", "coarse"]))
+def test_a_certified_pass_is_a_pass_of_the_lp(seed, K, X_, A_, alpha, twist):
+    """Soundness: whenever certified_pass says so, the max-margin LP has m* > tol (degenerate kernels included)."""
+    from ribum.inattention import TOL, RibumLP, certified_pass
+
+    rng = np.random.default_rng(seed)
+    kern = rng.dirichlet(np.full(A_, alpha), size=(K, X_))
+    if twist == "permuted copy" and K >= 2:
+        kern[1] = kern[0][:, rng.permutation(A_)]  # the same strategy, relabelled
+    elif twist == "flat":
+        kern[0] = 1.0 / A_  # no information in environment 0
+    elif twist == "coarse":
+        kern = np.round(kern, 1) + 1e-12
+        kern /= kern.sum(axis=2, keepdims=True)
+    prior = rng.dirichlet(np.ones(X_))
+    if certified_pass(kern, prior, TOL):
+        assert RibumLP(K, X_, A_).solve_direct(kern, prior)[0] > TOL
+
+
+def test_certificates_change_no_verdict():
+    """The power with certificates equals the power with every LP solved; certified draws carry NaN margins."""
+    prior, k = shannon(4)
+    fast = ribum.ribum_power(k, prior, n=12, seed=9)
+    full = ribum.ribum_power(k, prior, n=12, seed=9, exact_margins=True)
+    assert fast.n_fail == full.n_fail and fast.power == full.power and full.n_certified == 0
+    assert fast.n_certified > 0 and np.isnan(fast.margins).sum() == fast.n_certified
+    solved = ~np.isnan(fast.margins)
+    np.testing.assert_array_equal(fast.margins[solved], full.margins[solved])
+    assert np.all(full.margins[np.isnan(fast.margins)] > fast.tol)  # what was certified does pass
+    assert "shown to pass by a checked feasible point" in fast.summary()
+    json.dumps(fast.to_dict(), allow_nan=False)  # NaN margins become null
+
+
+def test_shared_test_is_never_certified():
+    prior, k = shannon(5)
+    res = ribum.ribum_power(k, prior, n=5, seed=0, incentives=BONUS, utilities="shared")
+    assert res.n_certified == 0 and not np.isnan(res.margins).any()
+
+
+def test_observed_margin_given_is_used_and_checked():
+    prior, k = shannon(6)
+    res = ribum.ribum_power(k, prior, n=3, seed=0, observed_margin=0.25)
+    assert res.observed_margin == 0.25 and res.observed_passed
+    for bad in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="observed_margin"):
+            ribum.ribum_power(k, prior, n=3, seed=0, observed_margin=bad)

@@ -174,7 +174,7 @@ def counts_bootstrap(counts, prior, *, n_boot: int, seed: int, incentives=None, 
 
 
 def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=None,
-                callback=None, n_jobs: int = 1) -> dict[str, Any]:
+                callback=None, n_jobs: int = 1, observed: dict[str, float] | None = None) -> dict[str, Any]:
     r"""Power of the audit's RIBUM tests: how often random kernels of the same shape fail them.
 
     For each test (``per_environment``; also ``shared`` when ``incentives``
@@ -193,7 +193,8 @@ def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=N
     (:meth:`ribum.RibumPowerResult.to_dict`: ``power``, ``ci``, ``n_fail``,
     null ``margins``, ``statement``...). ``callback(i, n)``, if given, is called after every draw of
     every (test, null) (progress bars); ``n_jobs`` threads solve the draws side by side (the
-    result does not depend on it).
+    result does not depend on it). ``observed`` maps a test to the observed m* the caller
+    already has, which saves re-solving the observed LP once per null.
 
     Example
     -------
@@ -216,7 +217,8 @@ def power_block(kernels, prior, *, n: int = POWER_N, seed: int = 0, incentives=N
         out["tests"][test] = {}
         for null in ("uniform", "matched"):
             res = ribum.ribum_power(kernels, prior, n=n, seed=np.random.default_rng(next(streams)), null=null,
-                                    callback=callback, n_jobs=n_jobs, **opts)
+                                    callback=callback, n_jobs=n_jobs,
+                                    observed_margin=(observed or {}).get(test), **opts)
             d = to_jsonable(res.to_dict())
             d.pop("seed", None)  # a Generator here: the block's seed and stream rule say where it came from
             out["tests"][test][null] = d
@@ -326,7 +328,7 @@ def _resampling_blocks(out: dict[str, Any], kernels, prior, counts, *, exact: bo
     out["informative"] = any(e["informative"] for e in out["informativeness"])
     if power_n > 0:
         block = power_block(kernels, prior, n=power_n, seed=seed, incentives=delta, callback=callback,
-                            n_jobs=n_jobs)
+                            n_jobs=n_jobs, observed={t: e["margin"] for t, e in tests.items()})
         for name, entry in tests.items():
             entry["power"] = block["tests"][name]
             entry["power_sentence"] = power_sentence(block, name, entry["passed"], kernels.shape)
