@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_chain import raw_speed  # benchmarks/ is on sys.path when this runs as a script
+
 from macro import Economy, EconomyConfig, RuleHouseholds
 
 
@@ -114,22 +116,6 @@ def _fresh_tokens(backend, calls: list[tuple[str, list, Any]]) -> dict:
     return out
 
 
-def prefill_rate(backend, batch: int = 16, length: int = 128) -> float:
-    """Tokens per second of one plain forward pass over ``batch`` x ``length`` random tokens
-    (best of two), the machine's speed right now: the coordinator measured about 370 tokens/s
-    for 16 x 128 with the default model on the idle 2-core machine."""
-    import torch
-
-    ids = torch.randint(100, 10_000, (batch, length))
-    best = float("inf")
-    with torch.inference_mode():
-        for _ in range(2):
-            t0 = time.perf_counter()
-            backend.hf_model(input_ids=ids, use_cache=False, logits_to_keep=1)
-            best = min(best, time.perf_counter() - t0)
-    return batch * length / best
-
-
 def bench_llm(n: int, months: int, reflections: int | None = None, method: str = "auto",
               memory: int | None = None, separator: str = "", tokens: bool = True) -> list[dict]:
     import llmas
@@ -195,7 +181,7 @@ def bench_llm(n: int, months: int, reflections: int | None = None, method: str =
                     row["fresh_tokens_per_s"] = (row["tokens_per_household_month"] * n * months
                                                  / max(dt - (row["model_load_s"] or 0.0), 1e-9))
                 if backend.loaded:
-                    row["prefill_tokens_per_s_16x128"] = prefill_rate(backend)
+                    row["prefill_tokens_per_s_16x128"] = raw_speed(backend)
                     row["load_after_calibration"] = _load()
             out.append(row)
     return out

@@ -57,6 +57,10 @@ SCHEMA = {"work": float, "consumption": float}
 METHODS = ("auto", "choice", "generate")
 DECISION_RULES = ("sample", "mean", "mode")
 
+#: The economy's rules, in every system prompt (households, scored decisions, ballots).
+_RULES = ("unspent money is saved in a bank that pays interest once a year. Income is taxed by brackets and "
+          "all tax revenue is returned to everyone in equal shares.")
+
 _JOBS = ("teacher", "nurse", "carpenter", "software developer", "cashier", "farmer", "electrician",
          "accountant", "truck driver", "chef", "mechanic", "librarian", "plumber", "artist",
          "engineer", "salesperson")
@@ -300,9 +304,7 @@ class LLMHouseholds(HouseholdPolicy):
         # reflection request by repeating it instead of reflecting.
         return (f"You are {p['name']}, a {p['age']}-year-old {p['job']} living in a simple economy. "
                 f"Each month you decide whether to work (168 hours at your hourly wage) and how much "
-                f"of your money to spend on essential goods; unspent money is saved in a bank that "
-                f"pays interest once a year. Income is taxed by brackets and all tax revenue is "
-                f"returned to everyone in equal shares.")
+                f"of your money to spend on essential goods; {_RULES}")
 
     def _memory_lines(self, i: int) -> list[str]:
         if not self.memory:
@@ -345,11 +347,9 @@ class LLMHouseholds(HouseholdPolicy):
                 f"two digits separated by {self.separator!r}")
         return (f"You are a household in a simple economy. Each month you decide whether to work "
                 f"({obs.hours:g} hours at your hourly wage) and what share of your money (savings plus "
-                f"pay after tax) to spend on essential goods; unspent money is saved in a bank that pays "
-                f"interest once a year. Income is taxed by brackets and all tax revenue is returned to "
-                f"everyone in equal shares. Answer with {form}: the first digit says how willing you "
-                f"are to work this month, from 0 (not at all) to {top} (fully); the second digit the "
-                f"share of your money you will spend, from 0 (nothing) to {top} (all of it).")
+                f"pay after tax) to spend on essential goods; {_RULES} Answer with {form}: the first digit "
+                f"says how willing you are to work this month, from 0 (not at all) to {top} (fully); the "
+                f"second digit the share of your money you will spend, from 0 (nothing) to {top} (all of it).")
 
     def month_context(self, obs: Observation) -> str:
         """The part of the choice prompt shared by all households of a month (placed first)."""
@@ -426,7 +426,7 @@ class LLMHouseholds(HouseholdPolicy):
         self.n_replies += n
         flat = probs.reshape(n, -1)
         self._top_prob_sum += float(flat.max(axis=1).sum())
-        ew, ec = decide_from_probs(probs, "mean")
+        ew, ec = (work, cons) if self.decision_rule == "mean" else decide_from_probs(probs, "mean")
         self._expected_sd.append((float(ew.std()), float(ec.std())))
         if self.decision_rule == "mean":
             picked = flat.argmax(axis=1)
@@ -505,9 +505,7 @@ class LLMHouseholds(HouseholdPolicy):
                 f"${n0:,.2f} after tax; under the proposal you would get ${n1:,.2f}.\n"
                 f"Do you vote for the proposal? Answer Yes or No.")
         system = ("You are a household in a simple economy. Each month you decide whether to work and how "
-                  "much of your money to spend on essential goods; unspent money is saved in a bank that "
-                  "pays interest once a year. Income is taxed by brackets and all tax revenue is returned "
-                  "to everyone in equal shares.")
+                  f"much of your money to spend on essential goods; {_RULES}")
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def vote(self, obs: Observation, current: np.ndarray, proposed: np.ndarray) -> np.ndarray:

@@ -112,11 +112,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from llmsl_core import check_n_jobs
+
 from ._highs import quiet_highs
-from ._validation import check_costs, check_kernels, check_utilities
+from ._validation import check_callback, check_costs, check_kernels, check_utilities
 from .results import RibumResult, SlackResult
 
-__all__ = ["check_ribum", "nias", "niac", "recover_costs", "rational_inattention_kernel", "RibumLP", "SharedRibumLP"]
+__all__ = ["check_ribum", "nias", "niac", "recover_costs", "rational_inattention_kernel", "RibumLP", "SharedRibumLP",
+           "certified_pass"]
 
 #: Default pass tolerance on the margin (above the LP solvers' feasibility tolerance).
 TOL = 1e-6
@@ -292,8 +295,8 @@ def _same_strategy(joint: np.ndarray) -> np.ndarray:
 
 
 
-def certified_pass(kernels: np.ndarray, prior: np.ndarray, tol: float = TOL) -> bool:
-    r"""Whether validated kernels (K, X, A) pass the per-environment test, shown without its LP.
+def certified_pass(kernels, prior=None, tol: float = TOL) -> bool:
+    r"""Whether kernels (K, X, A) with prior (X,) pass the per-environment test, shown without its LP.
 
     A certificate, not a test: ``True`` means m* > tol for sure (a feasible point
     of the max-margin LP with a larger margin was found and checked); ``False``
@@ -325,6 +328,8 @@ def certified_pass(kernels: np.ndarray, prior: np.ndarray, tol: float = TOL) -> 
     from scipy.optimize import linprog
     from scipy.sparse.csgraph import NegativeCycleError, csgraph_from_dense, shortest_path
 
+    kernels, prior = check_kernels(kernels, prior)
+    tol = check_tol(tol)
     K, X, A = kernels.shape
     joint, _, chosen, post = _joint_and_posterior(kernels, prior)
     norm = np.linalg.norm(post, axis=1, keepdims=True)
@@ -642,6 +647,9 @@ class RibumLP:
         thread after the i-th margin (1-based, in order). Interrupting (Ctrl-C)
         cancels the solves not yet started; the ones in flight finish first.
 
+        ``draws`` are not validated again (the LP's callers validate the data they
+        draw from); ``n_jobs`` and ``callback`` are.
+
         Returns (margins (n,), number of solves that needed a fallback solver or method).
 
         Example
@@ -654,6 +662,8 @@ class RibumLP:
         >>> bool(np.array_equal(one, two)), one.shape
         (True, (4,))
         """
+        n_jobs = check_n_jobs(n_jobs)
+        callback = check_callback(callback)
         n = len(draws)
         margins = np.empty(n)
         fell = np.zeros(n, dtype=bool)

@@ -165,10 +165,11 @@ def _garp_ccei_block(p: np.ndarray, x: np.ndarray, e: float, want_ccei: bool, rt
               else cycle_nodes_stack(W[rest], packed=np.ascontiguousarray(packed[:, rest])))
         sel = np.flatnonzero(on.any(axis=1))
         cand = rest[sel]
-        w2 = _two_cycle_violation(p[cand], x[cand], d[cand], W[cand], e, rtol)
+        E_cand = _expenditures(p[cand], x[cand])  # formed once for both checks below
+        w2 = _two_cycle_violation(p[cand], x[cand], d[cand], W[cand], e, rtol, E=E_cand)
         wit[cand[w2]] = True
         need = cand[~w2]
-        bad = _violations(_expenditures(p[need], x[need]), d[need], W[need], on[sel[~w2]], e, rtol) > 0
+        bad = _violations(E_cand[~w2], d[need], W[need], on[sel[~w2]], e, rtol) > 0
         passed[wit] = False
         passed[need] = ~bad
         cyc = np.union1d(np.flatnonzero(wit), cand)
@@ -183,12 +184,15 @@ def _garp_ccei_block(p: np.ndarray, x: np.ndarray, e: float, want_ccei: bool, rt
     return passed, viol, cc
 
 
-def _two_cycle_violation(p, x, d, W, e, rtol) -> np.ndarray:
-    """(n,) bool: some pair has t P0_e s and s R0_e t (a GARP_e violation), in cache-sized sub-blocks."""
+def _two_cycle_violation(p, x, d, W, e, rtol, E=None) -> np.ndarray:
+    """(n,) bool: some pair has t P0_e s and s R0_e t (a GARP_e violation), in cache-sized sub-blocks.
+
+    E (n, T, T), when the caller has it, is used instead of forming it again.
+    """
     n, T, _ = p.shape
     out = np.zeros(n, dtype=bool)
     for sl in _sub_blocks(n, T):
-        S = _expenditures(p[sl], x[sl]) < ((e - rtol) * d[sl])[:, :, None]
+        S = (_expenditures(p[sl], x[sl]) if E is None else E[sl]) < ((e - rtol) * d[sl])[:, :, None]
         S &= W[sl].transpose(0, 2, 1)
         out[sl] = S.any(axis=(1, 2))
     return out

@@ -223,12 +223,14 @@ def ribum_power(kernels, prior=None, n: int = 200, seed=None, null: str = "unifo
                 n_unmatched += not ok
         draws.append(draw)
     certified = np.zeros(n, dtype=bool)
+    n_cert = 0
     if mode == "per_environment" and not exact_margins:
         for i, draw in enumerate(draws):
             certified[i] = certified_pass(draw, pi, tol)
-            if certified[i] and callback is not None:
-                callback(int(certified[: i + 1].sum()), n)
-    n_cert = int(certified.sum())
+            if certified[i]:
+                n_cert += 1
+                if callback is not None:
+                    callback(n_cert, n)
     rest = np.flatnonzero(~certified)
     margins = np.full(n, np.nan)
     solved, _ = lp.solve_many([draws[i] for i in rest], pi, n_jobs=n_jobs,

@@ -65,3 +65,19 @@ def test_bad_n_jobs_is_one_error_naming_it(bad):
 
 def test_default_uses_the_available_cores():
     assert 1 <= check_n_jobs(None) <= 8
+
+
+def test_solve_many_and_certified_pass_check_their_arguments():
+    from ribum.inattention import certified_pass
+
+    lp = RibumLP(2, 3, 3)
+    k = COUNTS[:2] / COUNTS[:2].sum(axis=2, keepdims=True)
+    with pytest.raises(ValueError, match="n_jobs"):
+        lp.solve_many([k], np.full(3, 1 / 3), n_jobs="2")
+    with pytest.raises(ValueError, match="callback"):
+        lp.solve_many([k], np.full(3, 1 / 3), callback=3)
+    with pytest.raises(ValueError, match="kernels rows must sum to 1"):
+        certified_pass(2 * k)
+    with pytest.raises(ValueError, match="tol"):
+        certified_pass(k, tol=-1.0)
+    assert certified_pass(k) is True  # distinct, informative posteriors

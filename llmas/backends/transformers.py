@@ -270,12 +270,7 @@ class _PrefixStore:
             n_keep = end
         keep = sorted(needed, key=lambda v: self.slot[v]) + sorted(others[:n_keep], key=lambda v: self.slot[v])
         idx = torch.tensor([self.slot[v] for v in keep], dtype=torch.long, device=self.keys[0].device)
-        cap = max(len(keep), min(self.capacity, self.max_slots))
-        for store in (self.keys, self.values):
-            for layer, t in enumerate(store):
-                fresh = torch.empty((t.shape[0], cap, t.shape[2]), dtype=t.dtype, device=t.device)
-                fresh[:, :len(keep)] = t.index_select(1, idx)
-                store[layer] = fresh
+        self._realloc(max(len(keep), min(self.capacity, self.max_slots)), lambda t: t.index_select(1, idx))
         for v in self.slot_node:
             self.slot[v] = -1
         for s, v in enumerate(keep):
@@ -284,14 +279,18 @@ class _PrefixStore:
         self.used = len(keep)
 
     def _grow(self, n: int) -> None:
+        self._realloc(max(n, min(self.max_slots, 2 * self.capacity)), lambda t: t[:, :self.used])
+
+    def _realloc(self, cap: int, kept: Callable[[Any], Any]) -> None:
+        """Every layer's keys and values in a new buffer of ``cap`` slots starting with ``kept(old buffer)``."""
         import torch
 
-        cap = max(n, min(self.max_slots, 2 * self.capacity))
         for store in (self.keys, self.values):
             for layer, t in enumerate(store):
-                bigger = torch.empty((t.shape[0], cap, t.shape[2]), dtype=t.dtype, device=t.device)
-                bigger[:, :self.used] = t[:, :self.used]
-                store[layer] = bigger
+                fresh = torch.empty((t.shape[0], cap, t.shape[2]), dtype=t.dtype, device=t.device)
+                head = kept(t)
+                fresh[:, :head.shape[1]] = head
+                store[layer] = fresh
 
     def store_row(self, row: list[int], cache: Any, g: int) -> None:
         """Store the keys/values of the nodes of ``row`` not stored yet (positions ``g..`` of ``cache``)."""
